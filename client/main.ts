@@ -1,0 +1,17 @@
+// The `tatflow` command line.
+
+import { Command } from 'commander';
+import { serverCommand } from './commands/server.js';
+
+const program = new Command()
+  .name('tatflow')
+  .description(
+    'Runbooks-as-code for server fleets: tatd (a TAT-compatible control plane), its agent, and the runbook engine',
+  )
+  .showHelpAfterError()
+  .addCommand(serverCommand());
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`tatflow: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// `npm test`: everything a fresh clone needs, then every check. Steps: install dependencies when
+// missing or stale, build (tsc, which also type-checks tests and benchmarks), lint and format
+// check, then the test files (compiled, under dist/test) with node's test runner.
+// `npm test -- test/server/commands.test.ts` runs only the named files.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
+
+function run(cmd, args, what) {
+  process.stdout.write(`\n== ${what}: ${cmd} ${args.join(' ')}\n`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: process.env });
+  if (r.status !== 0) {
+    process.stderr.write(`\n${what} failed (exit ${r.status ?? r.signal}).\n`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+const stamp = join(root, 'node_modules', '.package-lock.json');
+const stale =
+  !existsSync(stamp) || statSync(join(root, 'package-lock.json')).mtimeMs > statSync(stamp).mtimeMs;
+if (stale) run('npm', ['ci', '--no-audit', '--no-fund'], 'install dependencies');
+else run('npm', ['run', 'build'], 'build');
+run('npx', ['eslint', '.'], 'lint');
+run('npx', ['prettier', '--check', '.'], 'format check');
+
+const files = process.argv.slice(2).map((f) => join('dist', f.replace(/\.ts$/, '.js')));
+run(
+  process.execPath,
+  ['--test', '--test-concurrency=1', '--test-reporter=spec', ...(files.length ? files : ['dist/test/'])],
+  'tests',
+);

@@ -1,0 +1,70 @@
+// Who is calling: the key pair named by the request, checked by its TC3 or v1 signature within
+// the allowed clock skew (tat-api.md §9). Answers the AuthFailure.* codes of §7.1.
+
+import { TatError } from '../../tat/errors.js';
+import { parseTc3Authorization, verifyTc3, verifyV1, type Tc3Request } from '../../tat/node/signing.js';
+import { accountKey, type Account } from '../config.js';
+
+export class Keyring {
+  private readonly byId = new Map<string, Account>();
+
+  constructor(accounts: Account[]) {
+    for (const a of accounts) this.byId.set(a.secretId, a);
+  }
+
+  lookup(secretId: string): Account {
+    const a = this.byId.get(secretId);
+    if (!a)
+      throw new TatError(
+        'AuthFailure.SecretIdNotFound',
+        `The SecretId "${secretId}" is not known to this server.`,
+      );
+    return a;
+  }
+}
+
+function checkTimestamp(raw: string | undefined, nowMs: number, windowMs: number, name: string): number {
+  if (raw === undefined || raw === '')
+    throw new TatError('MissingParameter', `The request has no ${name}; signed requests must carry one.`);
+  if (!/^\d+$/.test(raw)) throw new TatError('InvalidParameter', `${name} must be a Unix time in seconds.`);
+  const ts = Number(raw);
+  if (Math.abs(ts * 1000 - nowMs) > windowMs)
+    throw new TatError(
+      'AuthFailure.SignatureExpire',
+      `The request timestamp ${ts} is more than ${Math.round(windowMs / 1000)} s away from the server time ${Math.floor(nowMs / 1000)}; check the client's clock.`,
+    );
+  return ts;
+}
+
+/** Verifies a TC3-signed request; returns the account key. */
+export function authenticateTc3(
+  keys: Keyring,
+  req: Tc3Request,
+  authorization: string,
+  nowMs: number,
+  windowMs: number,
+): string {
+  const auth = parseTc3Authorization(authorization);
+  const account = keys.lookup(auth.secretId);
+  const raw = req.headers['x-tc-timestamp'];
+  const ts = checkTimestamp(Array.isArray(raw) ? raw[0] : raw, nowMs, windowMs, 'X-TC-Timestamp');
+  verifyTc3(req, auth, account.secretKey, ts);
+  return accountKey(account);
+}
+
+/** Verifies a v1-signed request (parameters as sent, decoded); returns the account key. */
+export function authenticateV1(
+  keys: Keyring,
+  method: string,
+  host: string,
+  params: Record<string, string>,
+  nowMs: number,
+  windowMs: number,
+): string {
+  if (!params.SecretId)
+    throw new TatError('AuthFailure.InvalidAuthorization', 'The request has no SecretId.');
+  const account = keys.lookup(params.SecretId);
+  checkTimestamp(params.Timestamp, nowMs, windowMs, 'Timestamp');
+  verifyV1(method, host, '/', params, account.secretKey);
+  return accountKey(account);
+}

@@ -1,0 +1,83 @@
+// tatd: one listener for the public API (`/`), the agent HTTP endpoint and the agent WebSocket.
+
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { registerApi } from './api/endpoint.js';
+import type { ServerConfig } from './config.js';
+import type { ServerContext } from './context.js';
+import { AgentHub } from './gateway/hub.js';
+import { AgentDirectory } from './gateway/identity.js';
+import { registerAgentInvoke } from './gateway/invoke.js';
+import { registerAgentSocket } from './gateway/ws.js';
+import { openSqliteStore } from './store/db.js';
+import { markAllUndelivered, onPresence } from './tasks/lifecycle.js';
+import { extendRunDeadlines, startSweeper } from './tasks/sweeper.js';
+
+export interface RunningTatd {
+  /** `http://host:port` */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startTatd(config: ServerConfig, logger?: Logger): Promise<RunningTatd> {
+  const log = logger ?? pino({ level: config.logLevel, base: { service: 'tatd' } });
+  const store = await openSqliteStore(config.data);
+  const now = () => Date.now();
+  const server: ServerContext = {
+    config,
+    db: store.db,
+    log,
+    now,
+    hub: new AgentHub(log, now, config.timings.agentIdleMs),
+  };
+  // Nothing is connected yet after a (re)start.
+  await markAllUndelivered(server);
+  await extendRunDeadlines(server);
+
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // One log line per API call is written by the endpoint itself, with action and account.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
+    bodyLimit: 10 * 1024 * 1024,
+  });
+  // Raw bytes for every content type: TC3 hashes the exact body, and the agent sends JSON with
+  // no Content-Type at all.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  const directory = new AgentDirectory(server);
+  registerApi(app, server);
+  registerAgentInvoke(app, server, directory);
+  registerAgentSocket(app, server, directory);
+  server.hub.onPresence((instanceId, online) => {
+    onPresence(server, instanceId, online).catch((err: unknown) =>
+      log.error({ err, instanceId }, 'delivering on presence change failed'),
+    );
+  });
+  const stopSweeper = startSweeper(server);
+
+  const [host, portText] = config.listen.split(/:(?=\d+$)/) as [string, string];
+  try {
+    await app.listen({ host, port: Number(portText) });
+  } catch (e) {
+    stopSweeper();
+    await store.close();
+    throw e;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : Number(portText);
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log.info({ url, data: config.data, openEnrollment: config.openEnrollment }, 'tatd listening');
+  return {
+    url,
+    port,
+    close: async () => {
+      stopSweeper();
+      await app.close();
+      await store.close();
+    },
+  };
+}

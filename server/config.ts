@@ -1,0 +1,118 @@
+// tatd configuration: from a config file (recommended for keys), TATFLOW_ACCOUNTS and flags,
+// validated with zod so a bad value is reported by name before anything starts.
+
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+export const DEFAULT_REGIONS: ReadonlyArray<{ Region: string; RegionName: string }> = [
+  { Region: 'ap-guangzhou', RegionName: 'South China (Guangzhou)' },
+  { Region: 'ap-shanghai', RegionName: 'East China (Shanghai)' },
+  { Region: 'ap-nanjing', RegionName: 'East China (Nanjing)' },
+  { Region: 'ap-beijing', RegionName: 'North China (Beijing)' },
+  { Region: 'ap-chengdu', RegionName: 'Southwest China (Chengdu)' },
+  { Region: 'ap-chongqing', RegionName: 'Southwest China (Chongqing)' },
+  { Region: 'ap-hongkong', RegionName: 'Hong Kong, Macau and Taiwan (China) (Hong Kong, China)' },
+  { Region: 'ap-singapore', RegionName: 'Southeast Asia (Singapore)' },
+  { Region: 'ap-seoul', RegionName: 'Northeast Asia (Seoul)' },
+  { Region: 'eu-frankfurt', RegionName: 'Europe (Frankfurt)' },
+  { Region: 'na-siliconvalley', RegionName: 'Western US (Silicon Valley)' },
+];
+
+export const Account = z.object({
+  secretId: z.string().min(1),
+  secretKey: z.string().min(1),
+  /** Key pairs that share an APPID are one account (key rotation). */
+  appId: z.string().min(1).optional(),
+});
+export type Account = z.infer<typeof Account>;
+
+const ms = z.number().int().positive();
+
+export const ServerConfig = z.object({
+  listen: z
+    .string()
+    .regex(/^[^:]+:\d+$/, 'listen must be HOST:PORT')
+    .default('127.0.0.1:9000'),
+  data: z.string().min(1),
+  accounts: z.array(Account).min(1, 'at least one account (SecretId:SecretKey) is required'),
+  regions: z
+    .array(z.object({ Region: z.string().min(1), RegionName: z.string() }))
+    .min(1)
+    .default([...DEFAULT_REGIONS]),
+  openEnrollment: z.boolean().default(false),
+  temporalAddress: z.string().default('127.0.0.1:7233'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Values a command gets when the caller names none (design: `tatflow dev` as non-root changes them). */
+  defaults: z
+    .object({
+      username: z.string().default('root'),
+      workingDirectory: z.string().default('/root'),
+      windowsWorkingDirectory: z.string().default('C:\\Program Files\\qcloud\\tat_agent\\workdir'),
+    })
+    .prefault({}),
+  quotas: z.object({ command: z.number().int().positive().default(500) }).prefault({}),
+  timings: z
+    .object({
+      /** An undelivered task becomes DELIVER_FAILED after this long (design: 10 minutes). */
+      deliveryTimeoutMs: ms.default(600_000),
+      /** A started task becomes TASK_TIMEOUT after Timeout plus this grace without a finish. */
+      taskTimeoutGraceMs: ms.default(60_000),
+      /** After a start, run deadlines wait this long so agents can re-send what they kept. */
+      restartGraceMs: ms.default(30_000),
+      sweepIntervalMs: ms.default(1_000),
+      /** Allowed clock skew of a signed request (API 3.0: 5 minutes). */
+      signatureWindowMs: ms.default(300_000),
+      /** An agent WebSocket with no ping or message for this long is dropped (3 missed pings). */
+      agentIdleMs: ms.default(390_000),
+    })
+    .prefault({}),
+});
+export type ServerConfig = z.infer<typeof ServerConfig>;
+export type ServerConfigInput = z.input<typeof ServerConfig>;
+
+/** `ID:KEY[:APPID]`, as in `--account` and TATFLOW_ACCOUNTS (comma separated). */
+export function parseAccountSpec(spec: string): Account {
+  const parts = spec.split(':');
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => p.length === 0))
+    throw new Error(
+      `account "${spec.split(':')[0]}:…" must be SECRET_ID:SECRET_KEY or SECRET_ID:SECRET_KEY:APPID`,
+    );
+  const [secretId, secretKey, appId] = parts as [string, string, string | undefined];
+  return appId ? { secretId, secretKey, appId } : { secretId, secretKey };
+}
+
+export function accountsFromEnv(value: string | undefined): Account[] {
+  if (!value) return [];
+  return value
+    .split(/[,\s]+/)
+    .filter(Boolean)
+    .map(parseAccountSpec);
+}
+
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read config file ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`config file ${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+export function parseServerConfig(input: unknown): ServerConfig {
+  const r = ServerConfig.safeParse(input);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
+    throw new Error(`invalid tatd configuration:\n${lines.join('\n')}`);
+  }
+  return r.data;
+}
+
+/** The account key of a key pair: its APPID when given, else the SecretId itself. */
+export function accountKey(a: Account): string {
+  return a.appId ?? a.secretId;
+}

@@ -1,0 +1,34 @@
+// What every part of tatd shares: configuration, store, logger, clock, and the agent hub.
+
+import { randomBytes } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from 'pino';
+import type { ServerConfig } from './config.js';
+import type { Db } from './store/db.js';
+import type { AgentHub } from './gateway/hub.js';
+
+export interface ServerContext {
+  config: ServerConfig;
+  db: Db;
+  log: Logger;
+  hub: AgentHub;
+  now: () => number;
+}
+
+/** The caller of one API request: its account and region, and the request's id and logger. */
+export interface CallContext {
+  server: ServerContext;
+  account: string;
+  region: string;
+  requestId: string;
+  log: FastifyBaseLogger;
+}
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+/** `<prefix>-` + 8 random characters of [a-z0-9] (tat-api.md §8.4). */
+export function newId(prefix: string): string {
+  const bytes = randomBytes(8);
+  let s = '';
+  for (const b of bytes) s += ALPHABET[b % 36];
+  return `${prefix}-${s}`;
+}

@@ -1,0 +1,62 @@
+// `GET /agent/ws`: the agent's notify WebSocket. It carries only kicks from us; the agent's pings
+// are answered by the ws library. Unknown machines are refused at the upgrade.
+
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { WebSocketServer } from 'ws';
+import type { ServerContext } from '../context.js';
+import { IdentityError, type AgentDirectory } from './identity.js';
+
+export const AGENT_WS_PATH = '/agent/ws';
+
+export function registerAgentSocket(
+  app: FastifyInstance,
+  server: ServerContext,
+  directory: AgentDirectory,
+): void {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+
+  const refuse = (socket: Duplex, status: number, reason: string) => {
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== AGENT_WS_PATH) return refuse(socket, 404, 'Not Found');
+    directory.identify(req.headers).then(
+      (identity) => {
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          server.hub.attach(identity.instanceId, ws);
+          ws.on('close', () => {
+            directory
+              .recordDisconnect(
+                identity.instanceId,
+                server.hub.lastHeartbeat(identity.instanceId) ?? server.now(),
+              )
+              .catch((err: unknown) => server.log.error({ err }, 'recording agent disconnect failed'));
+          });
+          directory
+            .recordConnect(identity, req.headers)
+            .catch((err: unknown) => server.log.error({ err }, 'recording agent connect failed'));
+        });
+      },
+      (err: unknown) => {
+        if (err instanceof IdentityError) {
+          server.log.warn({ reason: err.message }, 'agent refused');
+          refuse(socket, 401, 'Unauthorized');
+        } else {
+          server.log.error({ err }, 'agent identification failed');
+          refuse(socket, 500, 'Internal Server Error');
+        }
+      },
+    );
+  };
+
+  app.server.on('upgrade', onUpgrade);
+  app.addHook('onClose', (_app, done) => {
+    app.server.off('upgrade', onUpgrade);
+    server.hub.closeAll();
+    wss.close(() => done());
+  });
+}

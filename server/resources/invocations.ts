@@ -1,0 +1,487 @@
+// Execution: RunCommand, InvokeCommand, CancelInvocation, DescribeInvocations,
+// DescribeInvocationTasks (tat-api.md §3 "Execution").
+
+import type { Selectable } from 'kysely';
+import {
+  TatError,
+  apiTime,
+  apiTimeOrNull,
+  checkCosBucketUrl,
+  checkCosKeyPrefix,
+  checkFilterValues,
+  checkListRequest,
+  checkTimeout,
+  checkUsername,
+  checkWorkingDirectory,
+  instanceKindOf,
+  isId,
+  LIMITS,
+  parseParameterJson,
+  recordedParameters,
+  resolveRunParameters,
+  substitute,
+  type CommandType,
+  type Invocation,
+  type InvocationStatus,
+  type InvocationTask,
+  type ParameterValues,
+  type RequestOf,
+  type TaskStatus,
+} from '../../tat/index.js';
+import { newId, type CallContext } from '../context.js';
+import type { InvocationsTable, TasksTable } from '../store/schema.js';
+import { cancelTasks } from '../tasks/lifecycle.js';
+import {
+  assertNameFree,
+  assertQuota,
+  commandDefaults,
+  decodeScript,
+  encodeScript,
+  findCommand,
+  newCommandRow,
+  type CommandRow,
+} from './commands.js';
+import { resolveTargets } from './targets.js';
+
+interface RunSettings {
+  username: string;
+  workingDirectory: string;
+  timeout: number;
+  cosBucketUrl: string;
+  cosKeyPrefix: string;
+}
+
+/** Parameters for one run of `command`: checked, merged over the defaults, every placeholder set. */
+function runParameters(
+  command: CommandRow,
+  given: string | undefined,
+): { values: ParameterValues; template: string; script: string } {
+  const template = decodeScript(command.content);
+  if (command.enable_parameter !== 1) {
+    if (given !== undefined)
+      throw new TatError(
+        'InvalidParameterValue.ParameterDisabled',
+        'The command has EnableParameter=false; it takes no Parameters.',
+      );
+    return { values: {}, template, script: template };
+  }
+  const values = given !== undefined ? parseParameterJson(given, 'Parameters') : {};
+  const merged = resolveRunParameters(template, commandDefaults(command), values);
+  return { values, template, script: substitute(template, merged) };
+}
+
+async function startInvocation(
+  ctx: CallContext,
+  command: CommandRow,
+  instanceIds: string[],
+  given: string | undefined,
+  settings: RunSettings,
+  insertCommand: boolean,
+): Promise<string> {
+  const { server } = ctx;
+  const { values, template, script } = runParameters(command, given);
+  const targets = await resolveTargets(
+    ctx,
+    instanceIds,
+    LIMITS.instancesPerRun,
+    command.command_type as CommandType,
+  );
+  const defaults = commandDefaults(command);
+  const now = server.now();
+  const invocation: Selectable<InvocationsTable> = {
+    id: newId('inv'),
+    account: ctx.account,
+    region: ctx.region,
+    command_id: command.id,
+    command_name: command.name,
+    status: 'PENDING',
+    description: command.description,
+    parameters: recordedParameters(values, template),
+    default_parameters: recordedParameters(defaults, template),
+    instance_kind: instanceKindOf(targets[0]!.id) === 'LIGHTHOUSE' ? 'LIGHTHOUSE' : 'CVM',
+    username: settings.username,
+    source: 'USER',
+    command_content: command.content,
+    command_type: command.command_type,
+    timeout: settings.timeout,
+    working_directory: settings.workingDirectory,
+    cos_bucket_url: settings.cosBucketUrl,
+    cos_key_prefix: settings.cosKeyPrefix,
+    created_at: now,
+    updated_at: now,
+    end_at: null,
+  };
+  const scriptB64 = encodeScript(script);
+  const tasks: Selectable<TasksTable>[] = targets.map((t) => ({
+    id: newId('invt'),
+    invocation_id: invocation.id,
+    account: ctx.account,
+    region: ctx.region,
+    instance_id: t.id,
+    command_id: command.id,
+    // Targets were online a moment ago; one that dropped since waits for its agent.
+    status: server.hub.isOnline(t.id) ? 'DELIVERING' : 'DELIVER_DELAYED',
+    script: scriptB64,
+    created_at: now,
+    updated_at: now,
+    start_at: null,
+    end_at: null,
+    exec_start_at: null,
+    exec_end_at: null,
+    exit_code: 0,
+    error_info: '',
+    dropped: 0,
+    final_log_index: null,
+    output_url: '',
+    cos_error: '',
+    deliver_deadline: now + server.config.timings.deliveryTimeoutMs,
+    run_deadline: null,
+  }));
+  await server.db.transaction().execute(async (trx) => {
+    if (insertCommand) await trx.insertInto('commands').values(command).execute();
+    await trx.insertInto('invocations').values(invocation).execute();
+    // SQLite caps bound variables per statement; insert in slices.
+    for (let i = 0; i < tasks.length; i += 25)
+      await trx
+        .insertInto('tasks')
+        .values(tasks.slice(i, i + 25))
+        .execute();
+  });
+  for (const t of tasks) server.hub.kick(t.instance_id, t.id);
+  ctx.log.info(
+    { invocationId: invocation.id, commandId: command.id, tasks: tasks.length },
+    'invocation created',
+  );
+  return invocation.id;
+}
+
+export async function runCommand(ctx: CallContext, req: RequestOf<'RunCommand'>) {
+  const save = req.SaveCommand ?? false;
+  if (save && req.CommandName === undefined)
+    throw new TatError('MissingParameter', 'CommandName is required when SaveCommand is true.');
+  const command = newCommandRow(ctx, req, save);
+  if (save) {
+    await assertNameFree(ctx, command.name);
+    await assertQuota(ctx);
+  }
+  const invocationId = await startInvocation(
+    ctx,
+    command,
+    req.InstanceIds,
+    req.Parameters,
+    {
+      username: command.username,
+      workingDirectory: command.working_directory,
+      timeout: command.timeout,
+      cosBucketUrl: command.cos_bucket_url,
+      cosKeyPrefix: command.cos_key_prefix,
+    },
+    true,
+  );
+  return { CommandId: command.id, InvocationId: invocationId };
+}
+
+export async function invokeCommand(ctx: CallContext, req: RequestOf<'InvokeCommand'>) {
+  const command = await findCommand(ctx, req.CommandId);
+  const type = command.command_type as CommandType;
+  if (req.Username !== undefined) checkUsername(req.Username, 'InvalidParameter.InvalidUsername');
+  if (req.WorkingDirectory !== undefined) checkWorkingDirectory(req.WorkingDirectory, type);
+  if (req.Timeout !== undefined) checkTimeout(req.Timeout);
+  if (req.OutputCOSBucketUrl) checkCosBucketUrl(req.OutputCOSBucketUrl);
+  if (req.OutputCOSKeyPrefix) checkCosKeyPrefix(req.OutputCOSKeyPrefix);
+  const invocationId = await startInvocation(
+    ctx,
+    command,
+    req.InstanceIds,
+    req.Parameters,
+    {
+      username: req.Username ?? command.username,
+      workingDirectory: req.WorkingDirectory ?? command.working_directory,
+      timeout: req.Timeout ?? command.timeout,
+      cosBucketUrl: req.OutputCOSBucketUrl ?? command.cos_bucket_url,
+      cosKeyPrefix: req.OutputCOSKeyPrefix ?? command.cos_key_prefix,
+    },
+    false,
+  );
+  return { InvocationId: invocationId };
+}
+
+function checkInvocationId(id: string): void {
+  if (!isId('invocation', id))
+    throw new TatError(
+      'InvalidParameterValue.InvalidInvocationId',
+      `"${id}" is not an invocation id (inv-xxxxxxxx).`,
+    );
+}
+
+export async function cancelInvocation(ctx: CallContext, req: RequestOf<'CancelInvocation'>) {
+  checkInvocationId(req.InvocationId);
+  const inv = await ctx.server.db
+    .selectFrom('invocations')
+    .select('id')
+    .where('id', '=', req.InvocationId)
+    .where('account', '=', ctx.account)
+    .where('region', '=', ctx.region)
+    .executeTakeFirst();
+  if (!inv)
+    throw new TatError(
+      'ResourceNotFound.InvocationNotFound',
+      `Invocation ${req.InvocationId} does not exist in ${ctx.region}.`,
+    );
+  const tasks = await ctx.server.db
+    .selectFrom('tasks')
+    .select(['id', 'instance_id'])
+    .where('invocation_id', '=', inv.id)
+    .execute();
+  let chosen = tasks;
+  if (req.InstanceIds !== undefined) {
+    const ids = req.InstanceIds;
+    if (ids.length > LIMITS.instancesPerCancel)
+      throw new TatError(
+        'InvalidParameterValue.LimitExceeded',
+        `InstanceIds names ${ids.length} instances; at most ${LIMITS.instancesPerCancel} are allowed.`,
+      );
+    const malformed = ids.filter((id) => instanceKindOf(id) === undefined);
+    if (malformed.length > 0)
+      throw new TatError(
+        'InvalidParameterValue.InvalidInstanceId',
+        `Not instance ids: ${malformed.join(', ')}.`,
+      );
+    const targets = new Set(tasks.map((t) => t.instance_id));
+    const unrelated = ids.filter((id) => !targets.has(id));
+    if (unrelated.length > 0)
+      throw new TatError(
+        'InvalidParameterValue.InstanceIsNotRelatedToInvocation',
+        `Invocation ${inv.id} does not target ${unrelated.join(', ')}.`,
+      );
+    const wanted = new Set(ids);
+    chosen = tasks.filter((t) => wanted.has(t.instance_id));
+  }
+  if (chosen.length > 0)
+    await cancelTasks(
+      ctx.server,
+      inv.id,
+      chosen.map((t) => t.id),
+    );
+  return {};
+}
+
+const INVOCATION_FILTERS = {
+  filters: ['invocation-id', 'command-id', 'command-created-by', 'instance-kind'],
+  idsField: 'InvocationIds',
+  tooManyValuesCode: 'LimitExceeded.FilterValueExceeded',
+} as const;
+
+export async function describeInvocations(ctx: CallContext, req: RequestOf<'DescribeInvocations'>) {
+  const page = checkListRequest(INVOCATION_FILTERS, req.InvocationIds, req.Filters, req.Limit, req.Offset);
+  req.InvocationIds?.forEach(checkInvocationId);
+  let q = ctx.server.db
+    .selectFrom('invocations')
+    .where('account', '=', ctx.account)
+    .where('region', '=', ctx.region);
+  if (req.InvocationIds) q = q.where('id', 'in', req.InvocationIds.length ? req.InvocationIds : ['']);
+  for (const f of req.Filters ?? []) {
+    if (f.Name === 'invocation-id') {
+      f.Values.forEach(checkInvocationId);
+      q = q.where('id', 'in', f.Values);
+    } else if (f.Name === 'command-id') {
+      for (const v of f.Values)
+        if (!isId('command', v))
+          throw new TatError(
+            'InvalidParameterValue.InvalidCommandId',
+            `"${v}" is not a command id (cmd-xxxxxxxx).`,
+          );
+      q = q.where('command_id', 'in', f.Values);
+    } else if (f.Name === 'command-created-by') {
+      checkFilterValues(f, ['TAT', 'USER']);
+      // Every invocation here runs a user command (public commands are not served yet).
+      if (!f.Values.includes('USER')) q = q.where('id', '=', '');
+    } else if (f.Name === 'instance-kind') {
+      checkFilterValues(f, ['CVM', 'LIGHTHOUSE']);
+      q = q.where('instance_kind', 'in', f.Values);
+    }
+  }
+  const { count } = await q.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  const rows = await q
+    .selectAll()
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  const tasks = rows.length
+    ? await ctx.server.db
+        .selectFrom('tasks')
+        .select(['id', 'invocation_id', 'instance_id', 'status'])
+        .where(
+          'invocation_id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute()
+    : [];
+  const byInvocation = new Map<string, typeof tasks>();
+  for (const t of tasks) {
+    const l = byInvocation.get(t.invocation_id) ?? [];
+    l.push(t);
+    byInvocation.set(t.invocation_id, l);
+  }
+  const InvocationSet: Invocation[] = rows.map((r) => ({
+    InvocationId: r.id,
+    CommandId: r.command_id,
+    CommandName: r.command_name,
+    InvocationStatus: r.status as InvocationStatus,
+    InvocationTaskBasicInfoSet: (byInvocation.get(r.id) ?? []).map((t) => ({
+      InvocationTaskId: t.id,
+      TaskStatus: t.status as TaskStatus,
+      InstanceId: t.instance_id,
+    })),
+    Description: r.description,
+    StartTime: apiTime(r.created_at),
+    EndTime: apiTimeOrNull(r.end_at),
+    CreatedTime: apiTime(r.created_at),
+    UpdatedTime: apiTime(r.updated_at),
+    Parameters: r.parameters,
+    DefaultParameters: r.default_parameters,
+    InstanceKind: r.instance_kind,
+    Username: r.username,
+    InvocationSource: r.source as 'USER' | 'INVOKER',
+    CommandContent: r.command_content,
+    CommandType: r.command_type as CommandType,
+    Timeout: r.timeout,
+    WorkingDirectory: r.working_directory,
+    OutputCOSBucketUrl: r.cos_bucket_url,
+    OutputCOSKeyPrefix: r.cos_key_prefix,
+  }));
+  return { TotalCount: Number(count), InvocationSet };
+}
+
+const TASK_FILTERS = {
+  filters: ['invocation-task-id', 'invocation-id', 'instance-id', 'command-id'],
+  idsField: 'InvocationTaskIds',
+} as const;
+
+function checkTaskId(id: string): void {
+  if (!isId('invocationTask', id))
+    throw new TatError(
+      'InvalidParameterValue.InvalidInvocationTaskId',
+      `"${id}" is not an invocation task id (invt-xxxxxxxx).`,
+    );
+}
+
+/** The kept output of a task: its chunks in index order, capped at 24 KB. */
+async function outputsOf(ctx: CallContext, taskIds: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (taskIds.length === 0) return out;
+  const chunks = await ctx.server.db
+    .selectFrom('task_output')
+    .select(['task_id', 'data'])
+    .where('task_id', 'in', taskIds)
+    .orderBy('task_id')
+    .orderBy('idx')
+    .execute();
+  const parts = new Map<string, Buffer[]>();
+  for (const c of chunks) {
+    const l = parts.get(c.task_id) ?? [];
+    l.push(Buffer.from(c.data));
+    parts.set(c.task_id, l);
+  }
+  for (const [id, l] of parts)
+    out.set(id, Buffer.concat(l).subarray(0, LIMITS.outputBytes).toString('base64'));
+  return out;
+}
+
+export async function describeInvocationTasks(ctx: CallContext, req: RequestOf<'DescribeInvocationTasks'>) {
+  const page = checkListRequest(TASK_FILTERS, req.InvocationTaskIds, req.Filters, req.Limit, req.Offset);
+  req.InvocationTaskIds?.forEach(checkTaskId);
+  let q = ctx.server.db
+    .selectFrom('tasks')
+    .innerJoin('invocations', 'invocations.id', 'tasks.invocation_id')
+    .where('tasks.account', '=', ctx.account)
+    .where('tasks.region', '=', ctx.region);
+  if (req.InvocationTaskIds)
+    q = q.where('tasks.id', 'in', req.InvocationTaskIds.length ? req.InvocationTaskIds : ['']);
+  for (const f of req.Filters ?? []) {
+    if (f.Name === 'invocation-task-id') {
+      f.Values.forEach(checkTaskId);
+      q = q.where('tasks.id', 'in', f.Values);
+    } else if (f.Name === 'invocation-id') {
+      f.Values.forEach(checkInvocationId);
+      q = q.where('tasks.invocation_id', 'in', f.Values);
+    } else if (f.Name === 'instance-id') {
+      for (const v of f.Values)
+        if (instanceKindOf(v) === undefined)
+          throw new TatError('InvalidParameterValue.InvalidInstanceId', `"${v}" is not an instance id.`);
+      q = q.where('tasks.instance_id', 'in', f.Values);
+    } else if (f.Name === 'command-id') {
+      for (const v of f.Values)
+        if (!isId('command', v))
+          throw new TatError(
+            'InvalidParameterValue.InvalidCommandId',
+            `"${v}" is not a command id (cmd-xxxxxxxx).`,
+          );
+      q = q.where('tasks.command_id', 'in', f.Values);
+    }
+  }
+  const { count } = await q.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  const rows = await q
+    .selectAll('tasks')
+    .select([
+      'invocations.command_name',
+      'invocations.command_content',
+      'invocations.command_type',
+      'invocations.timeout',
+      'invocations.working_directory',
+      'invocations.username',
+      'invocations.cos_bucket_url',
+      'invocations.cos_key_prefix',
+      'invocations.source',
+    ])
+    .orderBy('tasks.created_at', 'desc')
+    .orderBy('tasks.id', 'desc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  const hide = req.HideOutput ?? true;
+  const outputs = hide
+    ? new Map<string, string>()
+    : await outputsOf(
+        ctx,
+        rows.map((r) => r.id),
+      );
+  const InvocationTaskSet: InvocationTask[] = rows.map((r) => ({
+    InvocationId: r.invocation_id,
+    InvocationTaskId: r.id,
+    CommandId: r.command_id,
+    TaskStatus: r.status as TaskStatus,
+    InstanceId: r.instance_id,
+    TaskResult: {
+      ExitCode: r.exit_code,
+      Output: outputs.get(r.id) ?? '',
+      ExecStartTime: apiTimeOrNull(r.exec_start_at),
+      ExecEndTime: apiTimeOrNull(r.exec_end_at),
+      Dropped: Number(r.dropped),
+      OutputUrl: r.output_url,
+      OutputUploadCOSErrorInfo: r.cos_error,
+    },
+    StartTime: apiTimeOrNull(r.start_at),
+    EndTime: apiTimeOrNull(r.end_at),
+    CreatedTime: apiTime(r.created_at),
+    UpdatedTime: apiTime(r.updated_at),
+    CommandDocument: {
+      Content: r.command_content,
+      CommandType: r.command_type as CommandType,
+      Timeout: r.timeout,
+      WorkingDirectory: r.working_directory,
+      Username: r.username,
+      OutputCOSBucketUrl: r.cos_bucket_url,
+      OutputCOSKeyPrefix: r.cos_key_prefix,
+    },
+    ErrorInfo: r.error_info,
+    InvocationSource: r.source as 'USER' | 'INVOKER',
+    CommandName: r.command_name,
+  }));
+  return { TotalCount: Number(count), InvocationTaskSet };
+}

@@ -1,0 +1,13 @@
+// DescribeRegions: the regions this tatd serves (from its configuration).
+
+import type { CallContext } from '../context.js';
+import type { RegionInfo } from '../../tat/index.js';
+
+export function describeRegions(ctx: CallContext): Promise<{ TotalCount: number; RegionSet: RegionInfo[] }> {
+  const RegionSet = ctx.server.config.regions.map((r): RegionInfo => ({
+    Region: r.Region,
+    RegionName: r.RegionName,
+    RegionState: 'AVAILABLE',
+  }));
+  return Promise.resolve({ TotalCount: RegionSet.length, RegionSet });
+}

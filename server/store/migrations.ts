@@ -1,0 +1,140 @@
+// Schema migrations, one list for every dialect (SQLite now, PostgreSQL for replicas): written
+// with Kysely's schema builder so each dialect gets its own DDL. Never edit a shipped migration;
+// add the next one.
+
+import { sql, type Kysely, type Migration } from 'kysely';
+
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001_commands_invocations_tasks': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('commands')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('content', 'text', (c) => c.notNull())
+        .addColumn('command_type', 'text', (c) => c.notNull())
+        .addColumn('working_directory', 'text', (c) => c.notNull())
+        .addColumn('timeout', 'integer', (c) => c.notNull())
+        .addColumn('enable_parameter', 'integer', (c) => c.notNull())
+        .addColumn('default_parameters', 'text', (c) => c.notNull())
+        .addColumn('default_parameter_confs', 'text', (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('cos_bucket_url', 'text', (c) => c.notNull())
+        .addColumn('cos_key_prefix', 'text', (c) => c.notNull())
+        .addColumn('saved', 'integer', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('commands_list')
+        .on('commands')
+        .columns(['account', 'region', 'saved', 'created_at'])
+        .execute();
+      await db.schema
+        .createIndex('commands_name')
+        .unique()
+        .on('commands')
+        .columns(['account', 'region', 'name'])
+        .where(sql.ref('saved'), '=', 1)
+        .execute();
+
+      await db.schema
+        .createTable('instances')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('machine_id', 'text', (c) => c.notNull().unique())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('agent_version', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addColumn('hostname', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('instances_list').on('instances').columns(['account', 'region']).execute();
+
+      await db.schema
+        .createTable('invocations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('command_id', 'text', (c) => c.notNull())
+        .addColumn('command_name', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('parameters', 'text', (c) => c.notNull())
+        .addColumn('default_parameters', 'text', (c) => c.notNull())
+        .addColumn('instance_kind', 'text', (c) => c.notNull())
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('command_content', 'text', (c) => c.notNull())
+        .addColumn('command_type', 'text', (c) => c.notNull())
+        .addColumn('timeout', 'integer', (c) => c.notNull())
+        .addColumn('working_directory', 'text', (c) => c.notNull())
+        .addColumn('cos_bucket_url', 'text', (c) => c.notNull())
+        .addColumn('cos_key_prefix', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('end_at', 'bigint')
+        .execute();
+      await db.schema
+        .createIndex('invocations_list')
+        .on('invocations')
+        .columns(['account', 'region', 'created_at'])
+        .execute();
+      await db.schema
+        .createIndex('invocations_command')
+        .on('invocations')
+        .columns(['command_id', 'status'])
+        .execute();
+
+      await db.schema
+        .createTable('tasks')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('invocation_id', 'text', (c) => c.notNull())
+        .addColumn('account', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('instance_id', 'text', (c) => c.notNull())
+        .addColumn('command_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('script', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('start_at', 'bigint')
+        .addColumn('end_at', 'bigint')
+        .addColumn('exec_start_at', 'bigint')
+        .addColumn('exec_end_at', 'bigint')
+        .addColumn('exit_code', 'integer', (c) => c.notNull())
+        .addColumn('error_info', 'text', (c) => c.notNull())
+        .addColumn('dropped', 'bigint', (c) => c.notNull())
+        .addColumn('final_log_index', 'integer')
+        .addColumn('output_url', 'text', (c) => c.notNull())
+        .addColumn('cos_error', 'text', (c) => c.notNull())
+        .addColumn('deliver_deadline', 'bigint', (c) => c.notNull())
+        .addColumn('run_deadline', 'bigint')
+        .execute();
+      await db.schema.createIndex('tasks_invocation').on('tasks').columns(['invocation_id']).execute();
+      await db.schema.createIndex('tasks_instance').on('tasks').columns(['instance_id', 'status']).execute();
+      await db.schema.createIndex('tasks_status').on('tasks').columns(['status']).execute();
+      await db.schema
+        .createIndex('tasks_list')
+        .on('tasks')
+        .columns(['account', 'region', 'created_at'])
+        .execute();
+
+      await db.schema
+        .createTable('task_output')
+        .addColumn('task_id', 'text', (c) => c.notNull())
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('data', 'blob', (c) => c.notNull())
+        .addPrimaryKeyConstraint('task_output_pk', ['task_id', 'idx'])
+        .execute();
+    },
+  },
+};

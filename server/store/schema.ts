@@ -1,0 +1,114 @@
+// Table types for Kysely: the one description of the store that queries are checked against.
+// Times are integer milliseconds since the epoch; booleans are 0/1 (portable to PostgreSQL).
+
+import type { Generated } from 'kysely';
+
+export interface CommandsTable {
+  id: string;
+  account: string;
+  region: string;
+  name: string;
+  description: string;
+  content: string;
+  command_type: string;
+  working_directory: string;
+  timeout: number;
+  enable_parameter: number;
+  /** `DefaultParameters` as given (JSON object text), '' when none. */
+  default_parameters: string;
+  /** `DefaultParameterConfs` as given (JSON array text). */
+  default_parameter_confs: string;
+  tags: string;
+  username: string;
+  cos_bucket_url: string;
+  cos_key_prefix: string;
+  /** 0 for the temporary command of a RunCommand without SaveCommand: not listed, not invocable. */
+  saved: number;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface InstancesTable {
+  id: string;
+  account: string;
+  region: string;
+  kind: string;
+  machine_id: string;
+  name: string;
+  created_at: number;
+  agent_version: string;
+  environment: string;
+  last_seen_at: number;
+  hostname: string;
+}
+
+export interface InvocationsTable {
+  id: string;
+  account: string;
+  region: string;
+  command_id: string;
+  command_name: string;
+  status: string;
+  description: string;
+  parameters: string;
+  default_parameters: string;
+  instance_kind: string;
+  username: string;
+  source: string;
+  command_content: string;
+  command_type: string;
+  timeout: number;
+  working_directory: string;
+  cos_bucket_url: string;
+  cos_key_prefix: string;
+  created_at: number;
+  updated_at: number;
+  end_at: number | null;
+}
+
+export interface TasksTable {
+  id: string;
+  invocation_id: string;
+  account: string;
+  region: string;
+  instance_id: string;
+  command_id: string;
+  status: string;
+  /** The substituted script (Base64) for the agent; purged once the task is final. */
+  script: string | null;
+  created_at: number;
+  updated_at: number;
+  start_at: number | null;
+  end_at: number | null;
+  exec_start_at: number | null;
+  exec_end_at: number | null;
+  exit_code: number;
+  error_info: string;
+  dropped: number;
+  final_log_index: number | null;
+  output_url: string;
+  cos_error: string;
+  /** When an undelivered task becomes DELIVER_FAILED. */
+  deliver_deadline: number;
+  /** When a started task without a finish report becomes TASK_TIMEOUT. */
+  run_deadline: number | null;
+}
+
+export interface TaskOutputTable {
+  task_id: string;
+  idx: number;
+  data: Buffer;
+}
+
+export interface SchemaMeta {
+  id: Generated<number>;
+}
+
+export interface Database {
+  commands: CommandsTable;
+  instances: InstancesTable;
+  invocations: InvocationsTable;
+  tasks: TasksTable;
+  task_output: TaskOutputTable;
+}

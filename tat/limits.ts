@@ -1,0 +1,28 @@
+// Limits of the TAT API (tat-api.md §8.1). One place, so the server and the engine agree.
+
+export const LIMITS = {
+  /** Base64 text of a script. */
+  contentBase64Bytes: 64 * 1024,
+  timeoutMin: 1,
+  timeoutMax: 86400,
+  timeoutDefault: 60,
+  commandNameBytes: 60,
+  commandDescriptionChars: 120,
+  cosKeyPrefixChars: 60,
+  tagsPerResource: 10,
+  instancesPerRun: 200,
+  instancesPerCancel: 100,
+  idsPerDescribe: 100,
+  filtersPerRequest: 10,
+  valuesPerFilter: 5,
+  parameters: 20,
+  parameterNameChars: 64,
+  pageSizeDefault: 20,
+  pageSizeMax: 100,
+  /** Raw output bytes kept per task; the rest is counted in `Dropped`. */
+  outputBytes: 24 * 1024,
+  /** Largest raw chunk the agent uploads in one `UploadTaskLog`. */
+  outputChunkBytes: 4 * 1024,
+  usernameChars: 256,
+  workingDirectoryChars: 512,
+} as const;

@@ -1,0 +1,41 @@
+// The API client factory over the official Node SDK (tencentcloud-sdk-nodejs), pointed at tatd or
+// at Tencent Cloud. The endpoint override follows tat-api.md §11.1.
+
+import tatSdk from 'tencentcloud-sdk-nodejs/tencentcloud/services/tat/index.js';
+
+export type TatClient = InstanceType<typeof tatSdk.tat.v20201028.Client>;
+
+export interface TatClientOptions {
+  secretId: string;
+  secretKey: string;
+  region: string;
+  /** `http://127.0.0.1:9000` for tatd; omit for Tencent Cloud (`https://tat.tencentcloudapi.com`). */
+  endpoint?: string;
+  /** Seconds per request (SDK default 60). */
+  timeoutSeconds?: number;
+  signMethod?: 'TC3-HMAC-SHA256' | 'HmacSHA256' | 'HmacSHA1';
+  language?: 'zh-CN' | 'en-US';
+}
+
+export function createTatClient(o: TatClientOptions): TatClient {
+  let protocol = 'https://';
+  let host: string | undefined;
+  if (o.endpoint) {
+    const u = new URL(o.endpoint);
+    protocol = `${u.protocol}//`;
+    host = u.host;
+  }
+  return new tatSdk.tat.v20201028.Client({
+    credential: { secretId: o.secretId, secretKey: o.secretKey },
+    region: o.region,
+    profile: {
+      signMethod: o.signMethod ?? 'TC3-HMAC-SHA256',
+      ...(o.language ? { language: o.language } : {}),
+      httpProfile: {
+        protocol,
+        ...(host ? { endpoint: host } : {}),
+        reqTimeout: o.timeoutSeconds ?? 60,
+      },
+    },
+  });
+}

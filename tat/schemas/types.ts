@@ -1,0 +1,117 @@
+// Output data types (tat-api.md §4) as the API answers them. Times are `YYYY-MM-DDThh:mm:ssZ`.
+
+import type { InvocationStatus, TaskStatus } from '../status.js';
+import type { Tag } from './common.js';
+
+export type CommandType = 'SHELL' | 'POWERSHELL' | 'BAT';
+export const COMMAND_TYPES: readonly CommandType[] = ['SHELL', 'POWERSHELL', 'BAT'];
+
+export interface DefaultParameterConfOut {
+  ParameterName: string;
+  ParameterValue: string;
+  ParameterDescription: string;
+}
+
+export interface Command {
+  CommandId: string;
+  CommandName: string;
+  Description: string;
+  Content: string;
+  CommandType: CommandType;
+  WorkingDirectory: string;
+  Timeout: number;
+  CreatedTime: string;
+  UpdatedTime: string;
+  EnableParameter: boolean;
+  DefaultParameters: string;
+  DefaultParameterConfs: DefaultParameterConfOut[];
+  Scenes: string[];
+  FormattedDescription: string;
+  CreatedBy: 'TAT' | 'USER';
+  Tags: Tag[];
+  Username: string;
+  OutputCOSBucketUrl: string;
+  OutputCOSKeyPrefix: string;
+}
+
+export interface InvocationTaskBasicInfo {
+  InvocationTaskId: string;
+  TaskStatus: TaskStatus;
+  InstanceId: string;
+}
+
+export interface Invocation {
+  InvocationId: string;
+  CommandId: string;
+  CommandName: string;
+  InvocationStatus: InvocationStatus;
+  InvocationTaskBasicInfoSet: InvocationTaskBasicInfo[];
+  Description: string;
+  StartTime: string;
+  EndTime: string | null;
+  CreatedTime: string;
+  UpdatedTime: string;
+  Parameters: string;
+  DefaultParameters: string;
+  InstanceKind: string;
+  Username: string;
+  InvocationSource: 'USER' | 'INVOKER';
+  CommandContent: string;
+  CommandType: CommandType;
+  Timeout: number;
+  WorkingDirectory: string;
+  OutputCOSBucketUrl: string;
+  OutputCOSKeyPrefix: string;
+}
+
+export interface TaskResult {
+  ExitCode: number;
+  Output: string;
+  ExecStartTime: string | null;
+  ExecEndTime: string | null;
+  Dropped: number;
+  OutputUrl: string;
+  OutputUploadCOSErrorInfo: string;
+}
+
+export interface CommandDocument {
+  Content: string;
+  CommandType: CommandType;
+  Timeout: number;
+  WorkingDirectory: string;
+  Username: string;
+  OutputCOSBucketUrl: string;
+  OutputCOSKeyPrefix: string;
+}
+
+export interface InvocationTask {
+  InvocationId: string;
+  InvocationTaskId: string;
+  CommandId: string;
+  TaskStatus: TaskStatus;
+  InstanceId: string;
+  TaskResult: TaskResult;
+  StartTime: string | null;
+  EndTime: string | null;
+  CreatedTime: string;
+  UpdatedTime: string;
+  CommandDocument: CommandDocument;
+  ErrorInfo: string;
+  InvocationSource: 'USER' | 'INVOKER';
+  CommandName: string;
+}
+
+export interface AutomationAgentInfo {
+  InstanceId: string;
+  Version: string;
+  LastHeartbeatTime: string;
+  AgentStatus: 'Online' | 'Offline';
+  Environment: 'Linux' | 'Windows';
+  SupportFeatures: string[];
+}
+
+export interface RegionInfo {
+  Region: string;
+  RegionName: string;
+  RegionState: 'AVAILABLE' | 'UNAVAILABLE';
+}
