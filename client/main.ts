@@ -1,6 +1,7 @@
 // The `tatflow` command line.
 
 import { Command } from 'commander';
+import { agentCommand } from './commands/agent.js';
 import { serverCommand } from './commands/server.js';
 
 const program = new Command()
@@ -9,7 +10,8 @@ const program = new Command()
     'Runbooks-as-code for server fleets: tatd (a TAT-compatible control plane), its agent, and the runbook engine',
   )
   .showHelpAfterError()
-  .addCommand(serverCommand());
+  .addCommand(serverCommand())
+  .addCommand(agentCommand());
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`tatflow: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -1,0 +1,248 @@
+// Running one task on this machine (agent-protocol.md §5.2–§5.7): the script in a file, bash with
+// the profile lines, as the task's user in its working directory, stdin closed, stderr merged
+// into stdout, in its own process group; Timeout and cancel kill the whole group.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { chmod, chown, mkdir, unlink, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import type { AgentResult } from '../tat/status.js';
+import type { AgentTaskMessage } from '../tat/agent-protocol.js';
+import { OutputCollector, type OutputChunk } from './output.js';
+import { lookupUser, systemEnvironment, type LocalUser } from './users.js';
+
+export interface FinishFields {
+  TimeStamp: number;
+  Result: AgentResult;
+  ErrorInfo: string;
+  ExitCode: number;
+  FinalLogIndex: number | null;
+  OutputUrl: string;
+  OutputUploadCOSErrorInfo: string;
+}
+
+/** Where a running task's reports go (durably, in order). */
+export interface TaskSink {
+  chunk(taskId: string, chunk: OutputChunk): void;
+  finish(taskId: string, fields: FinishFields): void;
+}
+
+const unixSeconds = () => Math.floor(Date.now() / 1000);
+
+/** After the process exits, output still in the pipe is read for at most this long. */
+const DELAY_AFTER_CHILD_EXIT_MS = 1000;
+const REPORT_INTERVAL_MS = 1000;
+
+function findShell(): string {
+  for (const name of ['bash', 'sh'])
+    for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
+      const p = join(dir, name);
+      try {
+        accessSync(p, fsConstants.X_OK);
+        return p;
+      } catch {
+        // keep looking
+      }
+    }
+  return '/bin/sh';
+}
+
+const SHELL = findShell();
+const PROFILE = SHELL.endsWith('bash')
+  ? '. /etc/profile 2>/dev/null; . ~/.bash_profile 2>/dev/null || . ~/.bashrc 2>/dev/null; '
+  : '';
+
+const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+class StartFailed extends Error {}
+
+interface Prepared {
+  user: LocalUser;
+  scriptPath: string;
+}
+
+async function prepare(task: AgentTaskMessage, scriptDir: string): Promise<Prepared> {
+  const script = Buffer.from(task.Command, 'base64');
+  if (task.Command.length > 0 && script.length === 0)
+    throw new StartFailed('InvalidCommand: the command is not valid base64');
+  const user = await lookupUser(task.Username);
+  if (!user) throw new StartFailed(`InvalidUser: user \`${task.Username}\` not exists`);
+  let isDir = false;
+  try {
+    isDir = task.WorkingDirectory !== '' && statSync(task.WorkingDirectory).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir)
+    throw new StartFailed(
+      `InvalidWorkingDirectory: working directory \`${task.WorkingDirectory}\` not exists`,
+    );
+  if (task.CommandType !== 'SHELL')
+    throw new StartFailed(`ScriptStoreFailed: invalid \`${task.CommandType}\` type in Unix.`);
+  const scriptPath = join(scriptDir, `${task.InvocationTaskId}.sh`);
+  try {
+    await mkdir(scriptDir, { recursive: true, mode: 0o711 });
+    await writeFile(scriptPath, script, { mode: 0o700 });
+    // The script may hold substituted secrets: only the task's user may read it.
+    if (process.getuid?.() === 0 && user.uid !== 0) await chown(scriptPath, user.uid, user.gid);
+    await chmod(scriptPath, 0o700);
+  } catch (e) {
+    throw new StartFailed(`ScriptStoreFailed: ${(e as Error).message}`);
+  }
+  return { user, scriptPath };
+}
+
+async function environmentFor(user: LocalUser): Promise<NodeJS.ProcessEnv> {
+  return {
+    ...process.env,
+    ...(await systemEnvironment()),
+    SHELL: user.shell || SHELL,
+    HOME: user.home,
+    USER: user.name,
+    LOGNAME: user.name,
+    USERNAME: user.name,
+    MAIL: `/var/spool/mail/${user.name}`,
+    TERM: 'xterm-color',
+  };
+}
+
+export class TaskExecutor {
+  private readonly running = new Map<string, { child: ChildProcess; cancelled: boolean }>();
+
+  constructor(
+    private readonly scriptDir: string,
+    private readonly sink: TaskSink,
+  ) {}
+
+  isRunning(taskId: string): boolean {
+    return this.running.has(taskId);
+  }
+
+  /** Kills a running task's process group; its result becomes TERMINATED. */
+  cancel(taskId: string): boolean {
+    const r = this.running.get(taskId);
+    if (!r) return false;
+    r.cancelled = true;
+    killGroup(r.child);
+    return true;
+  }
+
+  /** Runs the task to its end and reports it (after ReportTaskStart was accepted). */
+  async run(task: AgentTaskMessage): Promise<AgentResult> {
+    let prepared: Prepared;
+    try {
+      prepared = await prepare(task, this.scriptDir);
+    } catch (e) {
+      const info = e instanceof StartFailed ? e.message : `TaskSpawnFailed: ${(e as Error).message}`;
+      this.finishStartFailed(task.InvocationTaskId, info);
+      return 'START_FAILED';
+    }
+    try {
+      return await this.execute(task, prepared);
+    } finally {
+      unlink(prepared.scriptPath).catch(() => undefined);
+    }
+  }
+
+  private finishStartFailed(taskId: string, errorInfo: string): void {
+    this.sink.finish(taskId, {
+      TimeStamp: unixSeconds(),
+      Result: 'START_FAILED',
+      ErrorInfo: errorInfo,
+      ExitCode: -1,
+      FinalLogIndex: null,
+      OutputUrl: '',
+      OutputUploadCOSErrorInfo: '',
+    });
+  }
+
+  private async execute(task: AgentTaskMessage, p: Prepared): Promise<AgentResult> {
+    const taskId = task.InvocationTaskId;
+    const sameUser = process.getuid?.() === p.user.uid;
+    let child: ChildProcess;
+    try {
+      child = spawn(SHELL, ['-c', `exec 2>&1; ${PROFILE}${SHELL} ${quote(p.scriptPath)}`], {
+        cwd: task.WorkingDirectory,
+        env: await environmentFor(p.user),
+        detached: true, // own session and process group, so a kill reaches every child
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...(sameUser ? {} : { uid: p.user.uid, gid: p.user.gid }),
+      });
+    } catch (e) {
+      this.finishStartFailed(taskId, `TaskSpawnFailed: ${(e as Error).message}`);
+      return 'START_FAILED';
+    }
+    const spawnError = await new Promise<Error | undefined>((resolve) => {
+      child.once('spawn', () => resolve(undefined));
+      child.once('error', (err) => resolve(err));
+    });
+    if (spawnError) {
+      this.finishStartFailed(taskId, `TaskSpawnFailed: ${spawnError.message}`);
+      return 'START_FAILED';
+    }
+
+    const state = { child, cancelled: false };
+    this.running.set(taskId, state);
+    const output = new OutputCollector((chunk) => this.sink.chunk(taskId, chunk));
+    child.stdout!.on('data', (d: Buffer) => output.write(d));
+    child.stderr!.on('data', (d: Buffer) => output.write(d));
+    const ticker = setInterval(() => output.tick(), REPORT_INTERVAL_MS);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child);
+    }, task.TimeOut * 1000);
+
+    const exit = await new Promise<{ code: number | null }>((resolve) => {
+      child.once('exit', (code) => resolve({ code }));
+    });
+    // Background processes may hold the pipe open: read on for a moment, then stop.
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        if (child.stdout!.readableEnded) resolve();
+        else child.stdout!.once('end', () => resolve());
+      }),
+      new Promise<void>((resolve) => setTimeout(resolve, DELAY_AFTER_CHILD_EXIT_MS).unref()),
+    ]);
+    clearTimeout(timer);
+    clearInterval(ticker);
+    child.stdout!.destroy();
+    child.stderr!.destroy();
+    this.running.delete(taskId);
+
+    const result: AgentResult = timedOut
+      ? 'TIMEOUT'
+      : state.cancelled
+        ? 'TERMINATED'
+        : exit.code === 0
+          ? 'SUCCESS'
+          : 'FAILED';
+    const finalLogIndex = output.finish();
+    this.sink.finish(taskId, {
+      TimeStamp: unixSeconds(),
+      Result: result,
+      ErrorInfo: '',
+      ExitCode: timedOut || state.cancelled || exit.code === null ? -1 : exit.code,
+      FinalLogIndex: finalLogIndex,
+      OutputUrl: '',
+      OutputUploadCOSErrorInfo: task.OutputCOSBucketUrl
+        ? 'output upload to COS is not supported by the tatflow agent; the first 24 KB are in TaskResult.Output'
+        : '',
+    });
+    return result;
+  }
+
+  /** Kills every running task (agent shutdown). */
+  killAll(): void {
+    for (const r of this.running.values()) killGroup(r.child);
+  }
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}

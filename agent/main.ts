@@ -1,0 +1,95 @@
+// The agent process: one session per machine identity (`--fleet N` serves N identities from one
+// process, each running real shells, for large tests and benchmarks).
+
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { AgentSession, REFERENCE_BACKOFF, type Backoff } from './session.js';
+
+export interface AgentOptions {
+  invokeUrl: string;
+  wsUrl: string;
+  machineIds: string[];
+  /** State directory; each identity of a fleet gets a sub-directory named after its machine id. */
+  dir: string;
+  log: Logger;
+  backoff?: Backoff;
+}
+
+export interface RunningAgent {
+  sessions: AgentSession[];
+  stop(): Promise<void>;
+}
+
+/** The endpoints under a tatd base URL (design: one listener). */
+export function endpointsFromServer(server: string): { invokeUrl: string; wsUrl: string } {
+  const u = new URL(server);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new Error(`--server must be an http:// or https:// URL (got ${server})`);
+  const base = `${u.protocol}//${u.host}`;
+  return {
+    invokeUrl: `${base}/agent/invoke`,
+    wsUrl: `${u.protocol === 'https:' ? 'wss' : 'ws'}://${u.host}/agent/ws`,
+  };
+}
+
+const ConfigDat = z.object({
+  url: z.object({ invoke_url: z.string().url(), ws_url: z.string().url() }),
+});
+
+/** The reference agent's `config.dat` (agent-protocol.md §1.5): `{"url":{"invoke_url","ws_url"}}`. */
+export function endpointsFromConfigDat(path: string): { invokeUrl: string; wsUrl: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`cannot read ${path} as JSON: ${(e as Error).message}`, { cause: e });
+  }
+  const r = ConfigDat.safeParse(json);
+  if (!r.success) throw new Error(`${path} needs {"url":{"invoke_url":"http://…","ws_url":"ws://…"}}`);
+  return { invokeUrl: r.data.url.invoke_url, wsUrl: r.data.url.ws_url };
+}
+
+/** The machine id the reference agent would fall back to: the OS machine id, else the host name. */
+export function defaultMachineId(): string {
+  for (const f of ['/etc/machine-id', '/var/lib/dbus/machine-id'])
+    try {
+      const id = readFileSync(f, 'utf8').trim();
+      if (id) return id;
+    } catch {
+      // try the next
+    }
+  return hostname();
+}
+
+export function fleetMachineIds(base: string, fleet: number): string[] {
+  if (fleet <= 1) return [base];
+  return Array.from({ length: fleet }, (_, i) => `${base}-${i}`);
+}
+
+export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
+  const fleet = o.machineIds.length > 1;
+  await mkdir(o.dir, { recursive: true, mode: 0o711 });
+  const sessions = o.machineIds.map(
+    (machineId) =>
+      new AgentSession({
+        machineId,
+        invokeUrl: o.invokeUrl,
+        wsUrl: o.wsUrl,
+        dir: fleet ? join(o.dir, machineId) : o.dir,
+        log: o.log,
+        backoff: o.backoff ?? REFERENCE_BACKOFF,
+      }),
+  );
+  await Promise.all(sessions.map((s) => s.start()));
+  o.log.info({ identities: sessions.length, server: o.invokeUrl }, 'agent started');
+  return {
+    sessions,
+    stop: async () => {
+      await Promise.all(sessions.map((s) => s.stop()));
+    },
+  };
+}
