@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { agentCommand } from './commands/agent.js';
+import { devCommand } from './commands/dev.js';
 import { serverCommand } from './commands/server.js';
 
 const program = new Command()
@@ -11,7 +12,8 @@ const program = new Command()
   )
   .showHelpAfterError()
   .addCommand(serverCommand())
-  .addCommand(agentCommand());
+  .addCommand(agentCommand())
+  .addCommand(devCommand());
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`tatflow: ${e instanceof Error ? e.message : String(e)}\n`);
