@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { registerApi } from './api/endpoint.js';
+import { errorBody, sendJson } from './api/envelope.js';
 import type { ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { AgentHub } from './gateway/hub.js';
@@ -47,6 +48,21 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
   // no Content-Type at all.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  // Failures before a route runs (a body over the size limit, a broken stream) still answer in
+  // the API 3.0 envelope with HTTP 200, as clients only read the envelope.
+  app.setErrorHandler((err: { code?: string; message: string }, req, reply) => {
+    const tooLarge = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE';
+    if (!tooLarge) req.log.warn({ err }, 'request failed before reaching an action');
+    return sendJson(
+      reply,
+      errorBody(
+        tooLarge ? 'RequestSizeLimitExceeded' : 'InvalidRequest',
+        tooLarge ? 'The request body is larger than 10 MB.' : `The request could not be read: ${err.message}`,
+        req.id,
+      ),
+    );
+  });
 
   const directory = new AgentDirectory(server);
   registerApi(app, server);

@@ -1,0 +1,24 @@
+# tatflow image: the `tatflow` CLI (tatd, agent, dev). Node 20 as in package.json "engines".
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# better-sqlite3 compiles its native module when no prebuilt binary can be fetched.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
+    && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY tat ./tat
+COPY server ./server
+COPY agent ./agent
+COPY client ./client
+COPY bin ./bin
+# `npm ci` builds dist/ through the "prepare" script; dev dependencies are dropped afterwards.
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/bin ./bin
+ENV PATH="/app/bin:${PATH}"
+ENTRYPOINT ["tatflow"]
+CMD ["--help"]
