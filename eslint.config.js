@@ -16,4 +16,18 @@ export default tseslint.config(
     },
   },
   { files: ['client/**', 'bench/**', 'test/**'], rules: { 'no-console': 'off' } },
+  {
+    // node:test's test()/describe() return promises the runner itself awaits.
+    files: ['test/**'],
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', name: ['test', 'describe', 'it', 'suite'], package: 'node:test' },
+          ],
+        },
+      ],
+    },
+  },
 );
