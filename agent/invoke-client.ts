@@ -1,7 +1,41 @@
 // The agent's HTTP "invoke" calls (agent-protocol.md §3.1): `POST <invoke_url>` with
 // `{"Action": ..., <fields>}` and the identity headers; the answer is an API 3.0 envelope.
 
+import http from 'node:http';
+import https from 'node:https';
 import { AgentResponseEnvelope } from '../tat/agent-protocol.js';
+
+// One keep-alive pool per process, shared by every identity of a fleet.
+const pools = {
+  'http:': new http.Agent({ keepAlive: true }),
+  'https:': new https.Agent({ keepAlive: true }),
+};
+
+function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number) {
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const transport = url.protocol === 'https:' ? https : http;
+    const req = transport.request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'Content-Length': Buffer.byteLength(body) },
+        agent: pools[url.protocol as keyof typeof pools],
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 export type CallFailure = 'transport' | 'refused' | 'internal';
 
@@ -22,29 +56,26 @@ export class AgentCallError extends Error {
 }
 
 export class InvokeClient {
+  private readonly url: URL;
+
   constructor(
-    private readonly url: string,
-    private readonly headers: () => Record<string, string>,
+    url: string,
+    private readonly headers: Record<string, string>,
     private readonly timeoutMs = 10_000,
-  ) {}
+  ) {
+    this.url = new URL(url);
+  }
 
   async call(action: string, fields: object = {}): Promise<Record<string, unknown>> {
-    let res: Response;
-    let text: string;
+    let res: { status: number; text: string };
     try {
-      res = await fetch(this.url, {
-        method: 'POST',
-        headers: this.headers(),
-        body: JSON.stringify({ Action: action, ...fields }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      text = await res.text();
+      res = await post(this.url, this.headers, JSON.stringify({ Action: action, ...fields }), this.timeoutMs);
     } catch (e) {
       throw new AgentCallError('transport', `${action}: ${(e as Error).message}`);
     }
     let parsed;
     try {
-      parsed = AgentResponseEnvelope.safeParse(JSON.parse(text));
+      parsed = AgentResponseEnvelope.safeParse(JSON.parse(res.text));
     } catch {
       parsed = undefined;
     }
@@ -53,7 +84,7 @@ export class InvokeClient {
     if (!parsed?.success)
       throw new AgentCallError(
         'internal',
-        `${action}: unexpected answer (HTTP ${res.status}): ${text.slice(0, 200)}`,
+        `${action}: unexpected answer (HTTP ${res.status}): ${res.text.slice(0, 200)}`,
       );
     const { Error: err, ...rest } = parsed.data.Response;
     if (err) {

@@ -2,7 +2,7 @@
 // process, each running real shells, for large tests and benchmarks).
 
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -72,7 +72,8 @@ export function fleetMachineIds(base: string, fleet: number): string[] {
 
 export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
   const fleet = o.machineIds.length > 1;
-  await mkdir(o.dir, { recursive: true, mode: 0o711 });
+  await mkdir(o.dir, { recursive: true });
+  await chmod(o.dir, 0o711);
   const sessions = o.machineIds.map(
     (machineId) =>
       new AgentSession({

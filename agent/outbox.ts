@@ -1,9 +1,13 @@
-// Reports the server has not confirmed yet (UploadTaskLog, ReportTaskFinish), kept on disk and
-// retried until tatd answers, so a task that ends while tatd is down still reports once it is
-// back, even across a restart of the agent. The reference agent gives up after two tries; this
-// guarantee is tatflow's own (design decisions). Reports of one task go out in order.
+// Reports the server has not confirmed yet (UploadTaskLog, ReportTaskFinish), retried until tatd
+// answers, so a task that ends while tatd is down still reports once it is back. The reference
+// agent gives up after two tries; this guarantee is tatflow's own (design decisions).
+//
+// A report goes to disk as soon as tatd is found unreachable (and every report queued after it,
+// until a send succeeds again), and when the agent stops, so unconfirmed reports survive a
+// restart of the agent too. While tatd answers, reports are not written at all: the common path
+// costs no disk I/O. Reports of one task go out in order.
 
-import { mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AgentCallError, type InvokeClient } from './invoke-client.js';
@@ -13,7 +17,7 @@ interface Report {
   taskId: string;
   action: string;
   fields: object;
-  written: Promise<void>;
+  onDisk: boolean;
 }
 
 const FILE = /^(invt-[a-z0-9]+)\.(\d+)\.json$/;
@@ -23,6 +27,8 @@ export class Outbox {
   private readonly queues = new Map<string, Report[]>();
   private seq = 0;
   private closed = false;
+  /** Set when a send failed for lack of an answer, cleared by the next success. */
+  private unreachable = false;
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -32,21 +38,21 @@ export class Outbox {
   ) {}
 
   /** Reads what an earlier run left unconfirmed and starts sending it. */
-  async open(): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+  open(): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const found: Report[] = [];
-    for (const name of await readdir(this.dir)) {
+    for (const name of readdirSync(this.dir)) {
       const m = FILE.exec(name);
       if (!m) continue;
       try {
-        const { action, fields } = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as {
+        const { action, fields } = JSON.parse(readFileSync(join(this.dir, name), 'utf8')) as {
           action: string;
           fields: object;
         };
-        found.push({ seq: Number(m[2]), taskId: m[1]!, action, fields, written: Promise.resolve() });
+        found.push({ seq: Number(m[2]), taskId: m[1]!, action, fields, onDisk: true });
       } catch (err) {
         this.log.warn({ err, file: name }, 'unreadable kept report dropped');
-        await unlink(join(this.dir, name)).catch(() => undefined);
+        this.remove(name);
       }
     }
     found.sort((a, b) => a.seq - b.seq);
@@ -56,13 +62,9 @@ export class Outbox {
   }
 
   enqueue(taskId: string, action: string, fields: object): void {
-    const seq = ++this.seq;
-    const file = this.file(taskId, seq);
-    const written = writeFile(file, JSON.stringify({ action, fields }), { mode: 0o600 }).catch(
-      (err: unknown) =>
-        this.log.error({ err, taskId, action }, 'could not keep a report on disk; sending it anyway'),
-    );
-    this.push({ seq, taskId, action, fields, written });
+    const r: Report = { seq: ++this.seq, taskId, action, fields, onDisk: false };
+    if (this.unreachable) this.keep(r);
+    this.push(r);
   }
 
   /** Resolves when nothing is waiting to be sent. */
@@ -77,12 +79,42 @@ export class Outbox {
     return n;
   }
 
+  /** Stops sending; whatever is unconfirmed is kept on disk for the next run. */
   close(): void {
     this.closed = true;
+    this.keepAll();
   }
 
-  private file(taskId: string, seq: number): string {
-    return join(this.dir, `${taskId}.${String(seq).padStart(12, '0')}.json`);
+  private fileName(r: Report): string {
+    return `${r.taskId}.${String(r.seq).padStart(12, '0')}.json`;
+  }
+
+  private keep(r: Report): void {
+    if (r.onDisk) return;
+    try {
+      writeFileSync(
+        join(this.dir, this.fileName(r)),
+        JSON.stringify({ action: r.action, fields: r.fields }),
+        {
+          mode: 0o600,
+        },
+      );
+      r.onDisk = true;
+    } catch (err) {
+      this.log.error({ err, taskId: r.taskId, action: r.action }, 'could not keep a report on disk');
+    }
+  }
+
+  private keepAll(): void {
+    for (const q of this.queues.values()) for (const r of q) this.keep(r);
+  }
+
+  private remove(name: string): void {
+    try {
+      unlinkSync(join(this.dir, name));
+    } catch {
+      // already gone
+    }
   }
 
   private push(r: Report): void {
@@ -104,9 +136,13 @@ export class Outbox {
       const r = q[0]!;
       try {
         await this.client.call(r.action, r.fields);
+        this.unreachable = false;
       } catch (e) {
         if (e instanceof AgentCallError && e.retryable) {
-          this.log.debug({ taskId, action: r.action, reason: e.message }, 'report not confirmed; will retry');
+          if (!this.unreachable)
+            this.log.warn({ reason: e.message }, 'tatd unreachable; keeping reports on disk');
+          this.unreachable = true;
+          this.keepAll();
           await new Promise((resolve) => setTimeout(resolve, backoff));
           backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
           continue;
@@ -117,10 +153,10 @@ export class Outbox {
         );
       }
       backoff = 500;
-      await r.written;
-      await unlink(this.file(taskId, r.seq)).catch(() => undefined);
+      if (r.onDisk) this.remove(this.fileName(r));
       q.shift();
     }
+    if (this.closed) return;
     this.queues.delete(taskId);
     if (this.queues.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }

@@ -3,6 +3,7 @@
 // poll once 2 s after connecting, then only when kicked; ping every 120 s and give up after 3
 // unanswered; reconnect after rand[3, min(8·2^n, 512)) s, n = failed connects in a row.
 
+import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
@@ -37,6 +38,8 @@ const MISSED_PINGS_LIMIT = 3;
 /** A finished task id is ignored if handed out again within this window. */
 const DEDUPE_WINDOW_MS = 120_000;
 const CHECK_UPDATE_INTERVAL_MS = 2 * 60 * 60 * 1000;
+/** On stop, how long reports may take to reach tatd before they are left on disk. */
+const STOP_REPORT_WAIT_MS = 2000;
 
 export function reconnectDelayMs(failures: number, b: Backoff): number {
   const upper = Math.min(b.baseSeconds * 2 ** Math.min(failures, 9), b.maxSeconds);
@@ -62,7 +65,7 @@ export class AgentSession {
   constructor(private readonly o: SessionOptions) {
     this.log = o.log.child({ machineId: o.machineId });
     const headers = agentHeaders(o.machineId);
-    this.client = new InvokeClient(o.invokeUrl, () => headers);
+    this.client = new InvokeClient(o.invokeUrl, headers);
     this.outbox = new Outbox(join(o.dir, 'outbox'), this.client, this.log);
     this.executor = new TaskExecutor(join(o.dir, 'scripts'), {
       chunk: (taskId, chunk) =>
@@ -73,20 +76,28 @@ export class AgentSession {
   }
 
   async start(): Promise<void> {
-    await this.outbox.open();
+    // Tasks may run as other users: they must be able to traverse to their script (not list).
+    await mkdir(join(this.o.dir, 'scripts'), { recursive: true });
+    await chmod(this.o.dir, 0o711);
+    await chmod(join(this.o.dir, 'scripts'), 0o711);
+    this.outbox.open();
     this.loop = this.connectLoop();
     this.later(1000, () => this.checkUpdate());
   }
 
-  /** Stops connecting and kills running tasks; unconfirmed reports stay on disk for next time. */
+  /**
+   * Stops connecting and kills running tasks (they report TERMINATED). Reports get a moment to
+   * reach tatd; what is still unconfirmed then stays on disk for the next start.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     for (const t of this.seen.values()) if (t) clearTimeout(t);
-    this.executor.killAll();
-    this.outbox.close();
     this.ws?.terminate();
     this.wake?.();
+    await this.executor.killAll();
+    await Promise.race([this.outbox.idle(), new Promise((r) => setTimeout(r, STOP_REPORT_WAIT_MS))]);
+    this.outbox.close();
     await this.loop;
   }
 

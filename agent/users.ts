@@ -1,8 +1,9 @@
 // Local account lookup for the task's Username: /etc/passwd first, then `getent passwd` so
-// directory-service (NSS) users work too.
+// directory-service (NSS) users work too. The small system files are read synchronously and
+// parsed once per change (checked by mtime and size): a fleet agent starts many tasks at once.
 
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 
 export interface LocalUser {
   name: string;
@@ -12,19 +13,50 @@ export interface LocalUser {
   shell: string;
 }
 
+/** A file parsed once per version of it; `parse` gets '' when the file does not exist. */
+function cachedFile<T>(path: string, parse: (text: string) => T): () => T {
+  let key = '';
+  let value: T | undefined;
+  return () => {
+    let k = 'missing';
+    try {
+      const st = statSync(path);
+      k = `${st.mtimeMs}:${st.size}:${st.ino}`;
+    } catch {
+      // missing file
+    }
+    if (value === undefined || k !== key) {
+      let text = '';
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch {
+        text = '';
+      }
+      value = parse(text);
+      key = k;
+    }
+    return value;
+  };
+}
+
 function parseLine(line: string): LocalUser | undefined {
   const f = line.split(':');
   if (f.length < 7) return undefined;
   return { name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]!, shell: f[6]! };
 }
 
-export async function lookupUser(name: string): Promise<LocalUser | undefined> {
-  try {
-    const text = await readFile('/etc/passwd', 'utf8');
-    for (const line of text.split('\n')) if (line.startsWith(`${name}:`)) return parseLine(line);
-  } catch {
-    // no /etc/passwd: rely on getent
+const passwd = cachedFile('/etc/passwd', (text) => {
+  const users = new Map<string, LocalUser>();
+  for (const line of text.split('\n')) {
+    const u = parseLine(line);
+    if (u && !users.has(u.name)) users.set(u.name, u);
   }
+  return users;
+});
+
+export async function lookupUser(name: string): Promise<LocalUser | undefined> {
+  const local = passwd().get(name);
+  if (local) return local;
   return new Promise((resolve) => {
     execFile('getent', ['passwd', name], { timeout: 5000 }, (err, stdout) => {
       resolve(err ? undefined : parseLine(stdout.trim()));
@@ -33,14 +65,8 @@ export async function lookupUser(name: string): Promise<LocalUser | undefined> {
 }
 
 /** KEY=VALUE lines of /etc/environment (comments, `export ` and quotes handled). */
-export async function systemEnvironment(): Promise<Record<string, string>> {
+export const systemEnvironment = cachedFile('/etc/environment', (text) => {
   const env: Record<string, string> = {};
-  let text = '';
-  try {
-    text = await readFile('/etc/environment', 'utf8');
-  } catch {
-    return env;
-  }
   for (let line of text.split('\n')) {
     line = line.trim();
     if (!line || line.startsWith('#')) continue;
@@ -52,4 +78,4 @@ export async function systemEnvironment(): Promise<Record<string, string>> {
     env[line.slice(0, eq).trim()] = value;
   }
   return env;
-}
+});

@@ -32,3 +32,14 @@ export function newId(prefix: string): string {
   for (const b of bytes) s += ALPHABET[b % 36];
   return `${prefix}-${s}`;
 }
+
+let lastCreatedAt = 0;
+/**
+ * A creation time later than every earlier one of this process: lists are newest first by it,
+ * and two resources created in the same millisecond would otherwise come back in random (id)
+ * order. The API shows seconds, so the nudge of a millisecond is invisible.
+ */
+export function creationTime(now: number): number {
+  lastCreatedAt = Math.max(now, lastCreatedAt + 1);
+  return lastCreatedAt;
+}

@@ -3,6 +3,7 @@
 // numbers and booleans the action's schema expects (tat-api.md §1.2).
 
 import type { z } from 'zod';
+import { TatError } from '../../tat/errors.js';
 
 /** API 3.0 common parameters of the v1 style; they are not action parameters. */
 export const V1_COMMON_PARAMS = new Set([
@@ -21,23 +22,48 @@ export const V1_COMMON_PARAMS = new Set([
 
 type Tree = Record<string, unknown> | unknown[];
 
+/** Key parts that would reach Object.prototype when used on a plain object; no TAT name is one. */
+const UNSAFE_PARTS = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * Highest list index accepted. No TAT list comes near it (InstanceIds: 200); without a cap one
+ * `CommandIds.99999999=x` makes a list of a hundred million holes that exhausts the heap.
+ */
+const MAX_INDEX = 10_000;
+
+function listIndex(key: string, part: string): number {
+  if (!/^\d+$/.test(part) || Number(part) > MAX_INDEX)
+    throw new TatError(
+      'InvalidParameter',
+      `The parameter ${key} needs list indexes from 0 to ${MAX_INDEX} ("${part.slice(0, 20)}" is none).`,
+    );
+  return Number(part);
+}
+
 export function unflatten(params: Record<string, string>): Record<string, unknown> {
   const root: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(params)) {
     if (V1_COMMON_PARAMS.has(key)) continue;
     const parts = key.split('.');
+    // Not a parameter of any action; as a key it could change Object.prototype for the server.
+    if (parts.some((p) => UNSAFE_PARTS.has(p))) continue;
     let node: Tree = root;
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
       const last = i === parts.length - 1;
-      const slot: string | number = Array.isArray(node) ? Number(part) : part;
+      const slot: string | number = Array.isArray(node) ? listIndex(key, part) : part;
       const holder = node as Record<string | number, unknown>;
       if (last) {
         holder[slot] = value;
       } else {
         const nextIsIndex = /^\d+$/.test(parts[i + 1]!);
         holder[slot] ??= nextIsIndex ? [] : {};
-        node = holder[slot] as Tree;
+        const next = holder[slot];
+        if (next === null || typeof next !== 'object')
+          throw new TatError(
+            'InvalidParameter',
+            `The parameter ${parts.slice(0, i + 1).join('.')} is given both as a value and as a list or structure.`,
+          );
+        node = next as Tree;
       }
     }
   }

@@ -33,5 +33,7 @@ export function errorFor(
 }
 
 export function sendJson(reply: FastifyReply, body: string): FastifyReply {
-  return reply.code(200).header('content-type', 'application/json').send(body);
+  // A Buffer, not the string: fastify appends "; charset=utf-8" to a JSON type set for a string
+  // payload, and leaves the header of a Buffer as it is.
+  return reply.code(200).header('content-type', 'application/json').send(Buffer.from(body, 'utf8'));
 }

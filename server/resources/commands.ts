@@ -30,7 +30,7 @@ import {
   type RequestOf,
   type Tag,
 } from '../../tat/index.js';
-import { newId, type CallContext } from '../context.js';
+import { creationTime, newId, type CallContext } from '../context.js';
 import type { CommandsTable } from '../store/schema.js';
 
 export type CommandRow = Selectable<CommandsTable>;
@@ -105,7 +105,7 @@ export function newCommandRow(ctx: CallContext, req: CommandFieldsInput, saved: 
     req.DefaultParameters,
     req.DefaultParameterConfs,
   );
-  const now = ctx.server.now();
+  const now = creationTime(ctx.server.now());
   return {
     id: newId('cmd'),
     account: ctx.account,
@@ -368,6 +368,9 @@ export async function deleteCommands(ctx: CallContext, req: RequestOf<'DeleteCom
       `CommandIds names ${req.CommandIds.length} commands; at most ${LIMITS.idsPerDescribe} are allowed.`,
     );
   const ids = [...new Set(req.CommandIds)];
+  // Malformed ids are a parameter error whatever their place in the list, so check them all
+  // before looking any up.
+  ids.forEach(checkCommandId);
   // All or nothing: every command must exist and be idle before any is deleted.
   for (const id of ids) await findCommand(ctx, id);
   await assertDeletable(ctx, ids);
@@ -379,7 +382,10 @@ export async function previewReplacedCommandContent(
   ctx: CallContext,
   req: RequestOf<'PreviewReplacedCommandContent'>,
 ) {
-  if ((req.CommandId === undefined) === (req.Content === undefined))
+  // Neither is a missing parameter, not a conflict: clients report the two differently.
+  if (req.CommandId === undefined && req.Content === undefined)
+    throw new TatError('MissingParameter', 'Give CommandId or Content: the script to preview.');
+  if (req.CommandId !== undefined && req.Content !== undefined)
     throw new TatError('InvalidParameter.ConflictParameter', 'Give exactly one of CommandId and Content.');
   let content: string;
   let defaults: ParameterValues = {};
@@ -390,6 +396,8 @@ export async function previewReplacedCommandContent(
         'InvalidParameterValue.ParameterDisabled',
         `Command ${row.id} was created without EnableParameter; it takes no Parameters.`,
       );
+    // Without EnableParameter a saved command's `{{x}}` is plain text, run as written.
+    if (row.enable_parameter !== 1) return { ReplacedContent: row.content };
     content = row.content;
     defaults = commandDefaults(row);
   } else {

@@ -28,7 +28,7 @@ import {
   type RequestOf,
   type TaskStatus,
 } from '../../tat/index.js';
-import { newId, type CallContext } from '../context.js';
+import { creationTime, newId, type CallContext } from '../context.js';
 import type { InvocationsTable, TasksTable } from '../store/schema.js';
 import { cancelTasks } from '../tasks/lifecycle.js';
 import {
@@ -87,7 +87,7 @@ async function startInvocation(
     command.command_type as CommandType,
   );
   const defaults = commandDefaults(command);
-  const now = server.now();
+  const now = creationTime(server.now());
   const invocation: Selectable<InvocationsTable> = {
     id: newId('inv'),
     account: ctx.account,
@@ -112,13 +112,14 @@ async function startInvocation(
     end_at: null,
   };
   const scriptB64 = encodeScript(script);
-  const tasks: Selectable<TasksTable>[] = targets.map((t) => ({
+  const tasks: Selectable<TasksTable>[] = targets.map((t, position) => ({
     id: newId('invt'),
     invocation_id: invocation.id,
     account: ctx.account,
     region: ctx.region,
     instance_id: t.id,
     command_id: command.id,
+    position,
     // Targets were online a moment ago; one that dropped since waits for its agent.
     status: server.hub.isOnline(t.id) ? 'DELIVERING' : 'DELIVER_DELAYED',
     script: scriptB64,
@@ -216,6 +217,23 @@ function checkInvocationId(id: string): void {
 
 export async function cancelInvocation(ctx: CallContext, req: RequestOf<'CancelInvocation'>) {
   checkInvocationId(req.InvocationId);
+  const ids = req.InstanceIds;
+  // Parameter errors first, whatever the invocation.
+  if (ids !== undefined) {
+    if (ids.length === 0)
+      throw new TatError('MissingParameter', 'InstanceIds is empty; omit it to cancel on every instance.');
+    if (ids.length > LIMITS.instancesPerCancel)
+      throw new TatError(
+        'InvalidParameterValue.LimitExceeded',
+        `InstanceIds names ${ids.length} instances; at most ${LIMITS.instancesPerCancel} are allowed.`,
+      );
+    const malformed = ids.filter((id) => instanceKindOf(id) === undefined);
+    if (malformed.length > 0)
+      throw new TatError(
+        'InvalidParameterValue.InvalidInstanceId',
+        `Not instance ids: ${malformed.join(', ')}.`,
+      );
+  }
   const inv = await ctx.server.db
     .selectFrom('invocations')
     .select('id')
@@ -234,19 +252,7 @@ export async function cancelInvocation(ctx: CallContext, req: RequestOf<'CancelI
     .where('invocation_id', '=', inv.id)
     .execute();
   let chosen = tasks;
-  if (req.InstanceIds !== undefined) {
-    const ids = req.InstanceIds;
-    if (ids.length > LIMITS.instancesPerCancel)
-      throw new TatError(
-        'InvalidParameterValue.LimitExceeded',
-        `InstanceIds names ${ids.length} instances; at most ${LIMITS.instancesPerCancel} are allowed.`,
-      );
-    const malformed = ids.filter((id) => instanceKindOf(id) === undefined);
-    if (malformed.length > 0)
-      throw new TatError(
-        'InvalidParameterValue.InvalidInstanceId',
-        `Not instance ids: ${malformed.join(', ')}.`,
-      );
+  if (ids !== undefined) {
     const targets = new Set(tasks.map((t) => t.instance_id));
     const unrelated = ids.filter((id) => !targets.has(id));
     if (unrelated.length > 0)
@@ -318,8 +324,7 @@ export async function describeInvocations(ctx: CallContext, req: RequestOf<'Desc
           'in',
           rows.map((r) => r.id),
         )
-        .orderBy('created_at')
-        .orderBy('id')
+        .orderBy('position')
         .execute()
     : [];
   const byInvocation = new Map<string, typeof tasks>();
@@ -440,7 +445,8 @@ export async function describeInvocationTasks(ctx: CallContext, req: RequestOf<'
       'invocations.source',
     ])
     .orderBy('tasks.created_at', 'desc')
-    .orderBy('tasks.id', 'desc')
+    .orderBy('tasks.invocation_id', 'desc')
+    .orderBy('tasks.position')
     .limit(page.limit)
     .offset(page.offset)
     .execute();

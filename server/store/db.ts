@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, type MigrationProvider, type SqliteDatabase } from 'kysely';
 import { MIGRATIONS } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -24,6 +24,30 @@ export async function migrate(db: Kysely<unknown>): Promise<void> {
   }
 }
 
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query anew; on the hot paths (agent reports) preparing costs as much as
+ * running. Statements are cached by their SQL text (least recently used dropped first). Reuse is
+ * safe: Kysely runs one query at a time on this connection and reads each result whole.
+ */
+function withStatementCache(file: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    prepare(sqlText: string) {
+      let st = cache.get(sqlText);
+      if (st) cache.delete(sqlText);
+      else {
+        st = file.prepare(sqlText);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sqlText, st);
+      return st;
+    },
+    close: () => file.close(),
+  };
+}
+
 /** Opens (creating if needed) `<dataDir>/tatd.sqlite` and migrates it. */
 export async function openSqliteStore(dataDir: string): Promise<Store> {
   mkdirSync(dataDir, { recursive: true });
@@ -34,7 +58,7 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
   file.pragma('synchronous = NORMAL');
   file.pragma('busy_timeout = 5000');
   file.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
   await migrate(db as Kysely<unknown>);
   return { db, close: () => db.destroy() };
 }

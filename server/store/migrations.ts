@@ -102,6 +102,7 @@ export const MIGRATIONS: Record<string, Migration> = {
         .addColumn('region', 'text', (c) => c.notNull())
         .addColumn('instance_id', 'text', (c) => c.notNull())
         .addColumn('command_id', 'text', (c) => c.notNull())
+        .addColumn('position', 'integer', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull())
         .addColumn('script', 'text')
         .addColumn('created_at', 'bigint', (c) => c.notNull())

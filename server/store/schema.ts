@@ -74,6 +74,8 @@ export interface TasksTable {
   region: string;
   instance_id: string;
   command_id: string;
+  /** Index of the instance in the call's InstanceIds: tasks are listed in that order. */
+  position: number;
   status: string;
   /** The substituted script (Base64) for the agent; purged once the task is final. */
   script: string | null;

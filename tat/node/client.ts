@@ -14,6 +14,8 @@ export interface TatClientOptions {
   /** Seconds per request (SDK default 60). */
   timeoutSeconds?: number;
   signMethod?: 'TC3-HMAC-SHA256' | 'HmacSHA256' | 'HmacSHA1';
+  /** POST (default: a JSON body) or GET (parameters flattened into the query string). */
+  reqMethod?: 'POST' | 'GET';
   language?: 'zh-CN' | 'en-US';
 }
 
@@ -35,6 +37,7 @@ export function createTatClient(o: TatClientOptions): TatClient {
         protocol,
         ...(host ? { endpoint: host } : {}),
         reqTimeout: o.timeoutSeconds ?? 60,
+        ...(o.reqMethod ? { reqMethod: o.reqMethod } : {}),
       },
     },
   });

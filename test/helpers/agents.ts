@@ -1,0 +1,104 @@
+// Real agent processes for tests: `bin/tatflow agent` per machine identity, each with its own
+// state directory; stopped (and, on test-process exit, killed) by whoever started them.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { derivedInstanceId } from '../../server/gateway/identity.js';
+import type { TatClient } from '../../tat/node/client.js';
+import { waitFor } from './wait.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/tatflow', import.meta.url));
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
+
+export interface AgentProcess {
+  machineId: string;
+  instanceId: string;
+  dir: string;
+  proc: ChildProcess;
+  /** Output lines of the process so far (JSON logs). */
+  lines: string[];
+  /** Starts the process again with the same identity and state directory. */
+  start(): void;
+  signal(sig: NodeJS.Signals): void;
+  stop(): Promise<void>;
+}
+
+export interface AgentSpec {
+  machineId: string;
+  /** Account key (APPID or SecretId) and region the agent is enrolled into (open enrollment). */
+  account: string;
+  region?: string;
+  dir?: string;
+  fleet?: number;
+  maxBackoffSeconds?: number;
+  /** Use this reference-agent `config.dat` instead of `--server`. */
+  configDat?: string;
+}
+
+export function startAgent(serverUrl: string, spec: AgentSpec): AgentProcess {
+  const dir = spec.dir ?? mkdtempSync(join(tmpdir(), 'tatflow-agent-'));
+  const a: AgentProcess = {
+    machineId: spec.machineId,
+    instanceId: derivedInstanceId(spec.account, spec.region ?? 'ap-guangzhou', spec.machineId),
+    dir,
+    proc: undefined as unknown as ChildProcess,
+    lines: [],
+    start() {
+      const endpoint = spec.configDat ? ['--config', spec.configDat] : ['--server', serverUrl];
+      const args = ['agent', ...endpoint, '--machine-id', spec.machineId, '--dir', dir];
+      if (spec.fleet) args.push('--fleet', String(spec.fleet));
+      args.push('--max-backoff', String(spec.maxBackoffSeconds ?? 5));
+      const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      live.add(proc);
+      proc.on('exit', () => live.delete(proc));
+      let rest = '';
+      const onData = (d: Buffer) => {
+        const parts = (rest + d.toString('utf8')).split('\n');
+        rest = parts.pop()!;
+        a.lines.push(...parts);
+      };
+      proc.stdout!.on('data', onData);
+      proc.stderr!.on('data', onData);
+      a.proc = proc;
+    },
+    signal(sig) {
+      a.proc.kill(sig);
+    },
+    async stop() {
+      const p = a.proc;
+      if (p.exitCode !== null || p.signalCode !== null) return;
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGCONT');
+      p.kill('SIGTERM');
+      const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  a.start();
+  return a;
+}
+
+/** Waits until DescribeAutomationAgentStatus shows every instance in `status`. */
+export async function waitAgents(
+  client: TatClient,
+  instanceIds: string[],
+  status: 'Online' | 'Offline' = 'Online',
+  timeoutMs = 30_000,
+): Promise<void> {
+  await waitFor(
+    async () => {
+      const r = await client.DescribeAutomationAgentStatus({ InstanceIds: instanceIds, Limit: 100 });
+      const set = r.AutomationAgentSet ?? [];
+      return set.length === instanceIds.length && set.every((x) => x.AgentStatus === status);
+    },
+    { timeoutMs, what: `agents ${instanceIds.join(', ')} ${status}` },
+  );
+}

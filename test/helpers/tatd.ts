@@ -1,0 +1,235 @@
+// The real tatd for tests: `bin/tatflow server` as a child process on a random port with a
+// temporary data directory, and official-SDK clients pointed at it. Every process started here is
+// stopped by the test's after() hook and, whatever happens, killed when the test process exits.
+
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sdkException from 'tencentcloud-sdk-nodejs/tencentcloud/common/exception/tencent_cloud_sdk_exception.js';
+import { createTatClient, type TatClient, type TatClientOptions } from '../../tat/node/client.js';
+
+// The SDKs send every request through `http_proxy` when it is set, localhost included (tat-api.md
+// §11.1): tests talk to tatd directly.
+for (const v of ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY']) delete process.env[v];
+
+const BIN = fileURLToPath(new URL('../../../bin/tatflow', import.meta.url));
+
+export const TencentCloudSDKHttpException = sdkException.default;
+
+const live = new Set<ChildProcess>();
+const scratch = new Set<string>();
+process.on('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+  for (const d of scratch) rmSync(d, { recursive: true, force: true });
+});
+// A signal would end the test process without 'exit': exit through it, so that every 'exit'
+// hook (these and those of other helpers) kills what it started.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.once(sig, () => process.exit(128 + constants.signals[sig]));
+
+export interface TatdOptions {
+  /** `SECRET_ID:SECRET_KEY[:APPID]` each; default one account `AKIDtest:test-secret:1000000001`. */
+  accounts?: string[];
+  openEnrollment?: boolean;
+  /** Written to a temporary JSON file and passed with `--config` (quotas, timings, regions ...). */
+  config?: object;
+  /** Extra environment of the tatd process. */
+  env?: NodeJS.ProcessEnv;
+  /** Listen on this port (to start again where a previous tatd was); default a random one. */
+  port?: number;
+  /** Use this data directory (to start again on a previous tatd's data); default a new one. */
+  dataDir?: string;
+}
+
+export interface Tatd {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  port: number;
+  dataDir: string;
+  proc: ChildProcess;
+  /** Everything tatd wrote to stdout and stderr so far, one line each (pino JSON on stdout). */
+  lines: string[];
+  /** The JSON log lines so far, parsed. */
+  logs(): Record<string, unknown>[];
+  /** Sends a signal and returns at once (SIGSTOP, SIGCONT ...). */
+  signal(sig: NodeJS.Signals): void;
+  /** Sends a signal (default SIGKILL) and waits until the process has exited. */
+  kill(sig?: NodeJS.Signals): Promise<void>;
+  /** SIGTERM (a graceful stop) and waits for the exit; SIGKILL after 10 s. No-op once exited. */
+  stop(): Promise<void>;
+  /** Stops tatd if it runs, then starts it again on the same port and data directory. */
+  restart(): Promise<void>;
+}
+
+export const DEFAULT_ACCOUNT = { secretId: 'AKIDtest', secretKey: 'test-secret', appId: '1000000001' };
+
+function exited(p: ChildProcess): boolean {
+  return p.exitCode !== null || p.signalCode !== null;
+}
+
+function waitExit(p: ChildProcess): Promise<void> {
+  if (exited(p)) return Promise.resolve();
+  return new Promise((resolve) => p.once('exit', () => resolve()));
+}
+
+/** The url of a `{"msg":"tatd listening","url":...}` log line. */
+function listeningUrl(line: string): string | undefined {
+  if (!line.includes('tatd listening')) return undefined;
+  try {
+    const entry = JSON.parse(line) as { msg?: string; url?: string };
+    return entry.msg === 'tatd listening' ? entry.url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Spawned {
+  proc: ChildProcess;
+  port: number;
+}
+
+/** Spawns tatd and waits for its "tatd listening" line; appends its output to `lines`. */
+function spawnTatd(args: string[], env: NodeJS.ProcessEnv, lines: string[]): Promise<Spawned> {
+  const proc = spawn(process.execPath, [BIN, 'server', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  live.add(proc);
+  proc.on('exit', () => live.delete(proc));
+  return new Promise<Spawned>((resolve, reject) => {
+    let done = false;
+    const fail = (why: string) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      proc.kill('SIGKILL');
+      reject(new Error(`tatd did not start: ${why}\n${lines.slice(-20).join('\n')}`));
+    };
+    const timer = setTimeout(() => fail('no "tatd listening" line within 20 s'), 20_000);
+    const reader = () => {
+      let rest = '';
+      return (d: Buffer) => {
+        const parts = (rest + d.toString('utf8')).split('\n');
+        rest = parts.pop()!;
+        for (const line of parts) {
+          lines.push(line);
+          const url = done ? undefined : listeningUrl(line);
+          if (!url) continue;
+          done = true;
+          clearTimeout(timer);
+          resolve({ proc, port: Number(new URL(url).port) });
+        }
+      };
+    };
+    proc.stdout!.on('data', reader());
+    proc.stderr!.on('data', reader());
+    proc.once('exit', (code, sig) => fail(`it exited (${sig ?? `code ${code}`})`));
+  });
+}
+
+export async function startTatd(opts: TatdOptions = {}): Promise<Tatd> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'tatflow-tatd-'));
+  if (!opts.dataDir) scratch.add(dataDir);
+  const baseArgs = ['--data', dataDir];
+  const accounts = opts.accounts ?? [
+    `${DEFAULT_ACCOUNT.secretId}:${DEFAULT_ACCOUNT.secretKey}:${DEFAULT_ACCOUNT.appId}`,
+  ];
+  for (const a of accounts) baseArgs.push('--account', a);
+  if (opts.openEnrollment) baseArgs.push('--open-enrollment');
+  if (opts.config) {
+    const dir = mkdtempSync(join(tmpdir(), 'tatflow-config-'));
+    scratch.add(dir);
+    const file = join(dir, 'tatd.json');
+    writeFileSync(file, JSON.stringify(opts.config));
+    baseArgs.push('--config', file);
+  }
+  const lines: string[] = [];
+  const env = opts.env ?? {};
+  const first = await spawnTatd([...baseArgs, '--listen', `127.0.0.1:${opts.port ?? 0}`], env, lines);
+
+  const tatd: Tatd = {
+    url: `http://127.0.0.1:${first.port}`,
+    port: first.port,
+    dataDir,
+    proc: first.proc,
+    lines,
+    logs: () =>
+      lines.flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      }),
+    signal(sig) {
+      tatd.proc.kill(sig);
+    },
+    async kill(sig = 'SIGKILL') {
+      const p = tatd.proc;
+      if (exited(p)) return;
+      const gone = waitExit(p);
+      p.kill(sig);
+      await gone;
+    },
+    async stop() {
+      const p = tatd.proc;
+      if (exited(p)) return;
+      const gone = waitExit(p);
+      p.kill('SIGCONT'); // a stopped process would not act on SIGTERM
+      p.kill('SIGTERM');
+      const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
+      await gone;
+      clearTimeout(timer);
+    },
+    async restart() {
+      await tatd.stop();
+      const again = await spawnTatd([...baseArgs, '--listen', `127.0.0.1:${tatd.port}`], env, lines);
+      tatd.proc = again.proc;
+    },
+  };
+  return tatd;
+}
+
+export interface ClientOptions {
+  secretId: string;
+  secretKey: string;
+  /** Default `ap-guangzhou`; `''` sends no region at all. */
+  region?: string;
+  signMethod?: TatClientOptions['signMethod'];
+  reqMethod?: TatClientOptions['reqMethod'];
+  language?: TatClientOptions['language'];
+}
+
+/** An official-SDK client (tencentcloud-sdk-nodejs) pointed at `tatd`. */
+export function client(tatd: { url: string }, o: ClientOptions): TatClient {
+  return createTatClient({
+    secretId: o.secretId,
+    secretKey: o.secretKey,
+    region: o.region ?? 'ap-guangzhou',
+    endpoint: tatd.url,
+    timeoutSeconds: 30,
+    ...(o.signMethod ? { signMethod: o.signMethod } : {}),
+    ...(o.reqMethod ? { reqMethod: o.reqMethod } : {}),
+    ...(o.language ? { language: o.language } : {}),
+  });
+}
+
+/**
+ * Asserts that `call` fails the way the SDK reports an API error (TencentCloudSDKHttpException)
+ * with Error.Code `code`; returns Error.Message.
+ */
+export async function expectTatError(call: Promise<unknown>, code: string): Promise<string> {
+  let result: unknown;
+  try {
+    result = await call;
+  } catch (e) {
+    assert.ok(e instanceof TencentCloudSDKHttpException, `expected an SDK API error, got ${String(e)}`);
+    assert.equal(e.code, code, `expected ${code}, got ${e.code}: ${e.message}`);
+    assert.ok(e.message.length > 0, `${code} answered without a message`);
+    return e.message;
+  }
+  assert.fail(`expected ${code}, but the call succeeded: ${JSON.stringify(result)}`);
+}
