@@ -118,6 +118,8 @@ function environmentFor(user: LocalUser): NodeJS.ProcessEnv {
 
 export class TaskExecutor {
   private readonly running = new Map<string, { child: ChildProcess; cancelled: boolean }>();
+  /** Tasks being prepared (not spawned yet), and which of them a cancel already reached. */
+  private readonly preparing = new Map<string, boolean>();
 
   constructor(
     private readonly scriptDir: string,
@@ -130,6 +132,10 @@ export class TaskExecutor {
 
   /** Kills a running task's process group; its result becomes TERMINATED. */
   cancel(taskId: string): boolean {
+    if (this.preparing.has(taskId)) {
+      this.preparing.set(taskId, true);
+      return true;
+    }
     const r = this.running.get(taskId);
     if (!r) return false;
     r.cancelled = true;
@@ -140,9 +146,11 @@ export class TaskExecutor {
   /** Runs the task to its end and reports it (after ReportTaskStart was accepted). */
   async run(task: AgentTaskMessage): Promise<AgentResult> {
     let prepared: Prepared;
+    this.preparing.set(task.InvocationTaskId, false);
     try {
       prepared = await prepare(task, this.scriptDir);
     } catch (e) {
+      this.preparing.delete(task.InvocationTaskId);
       const info = e instanceof StartFailed ? e.message : `TaskSpawnFailed: ${(e as Error).message}`;
       this.finishStartFailed(task.InvocationTaskId, info);
       return 'START_FAILED';
@@ -150,6 +158,7 @@ export class TaskExecutor {
     try {
       return await this.execute(task, prepared);
     } finally {
+      this.preparing.delete(task.InvocationTaskId);
       unlink(prepared.scriptPath).catch(() => undefined);
     }
   }
@@ -169,9 +178,6 @@ export class TaskExecutor {
   private async execute(task: AgentTaskMessage, p: Prepared): Promise<AgentResult> {
     const taskId = task.InvocationTaskId;
     const sameUser = process.getuid?.() === p.user.uid;
-    // Forking is the costliest step of a task in this process. Let pending network I/O go first,
-    // so that in a fleet the start reports of other identities are not queued behind it.
-    await new Promise((resolve) => setImmediate(resolve));
     let child: ChildProcess;
     try {
       child = spawn(SHELL, ['-c', `exec 2>&1; ${PROFILE}${SHELL} ${quote(p.scriptPath)}`], {
@@ -196,6 +202,9 @@ export class TaskExecutor {
 
     const state = { child, cancelled: false };
     this.running.set(taskId, state);
+    const cancelledEarly = this.preparing.get(taskId) === true;
+    this.preparing.delete(taskId);
+    if (cancelledEarly) this.cancel(taskId);
     const output = new OutputCollector((chunk) => this.sink.chunk(taskId, chunk));
     child.stdout!.on('data', (d: Buffer) => output.write(d));
     child.stderr!.on('data', (d: Buffer) => output.write(d));

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AgentSession, REFERENCE_BACKOFF, type Backoff } from './session.js';
+import { TaskWorker } from './worker-executor.js';
 
 export interface AgentOptions {
   invokeUrl: string;
@@ -74,6 +75,7 @@ export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
   const fleet = o.machineIds.length > 1;
   await mkdir(o.dir, { recursive: true });
   await chmod(o.dir, 0o711);
+  const worker = new TaskWorker(o.log);
   const sessions = o.machineIds.map(
     (machineId) =>
       new AgentSession({
@@ -83,6 +85,7 @@ export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
         dir: fleet ? join(o.dir, machineId) : o.dir,
         log: o.log,
         backoff: o.backoff ?? REFERENCE_BACKOFF,
+        worker,
       }),
   );
   await Promise.all(sessions.map((s) => s.start()));
@@ -91,6 +94,7 @@ export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
     sessions,
     stop: async () => {
       await Promise.all(sessions.map((s) => s.stop()));
+      await worker.close();
     },
   };
 }

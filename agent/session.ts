@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
 import { DescribeTasksResponse, WsMessage, type AgentTaskMessage } from '../tat/agent-protocol.js';
-import { TaskExecutor } from './executor.js';
+import type { Executor, TaskWorker } from './worker-executor.js';
 import { agentHeaders, AGENT_VERSION } from './headers.js';
 import { InvokeClient } from './invoke-client.js';
 import { Outbox } from './outbox.js';
@@ -30,6 +30,8 @@ export interface SessionOptions {
   dir: string;
   log: Logger;
   backoff: Backoff;
+  /** Runs the tasks (shared by every identity of the process). */
+  worker: TaskWorker;
 }
 
 const POLL_AFTER_CONNECT_MS = 2000;
@@ -50,7 +52,7 @@ export function reconnectDelayMs(failures: number, b: Backoff): number {
 export class AgentSession {
   private readonly client: InvokeClient;
   private readonly outbox: Outbox;
-  private readonly executor: TaskExecutor;
+  private readonly executor: Executor;
   private readonly log: Logger;
   /** Task ids running, or finished within the dedupe window. */
   private readonly seen = new Map<string, NodeJS.Timeout | null>();
@@ -67,7 +69,7 @@ export class AgentSession {
     const headers = agentHeaders(o.machineId);
     this.client = new InvokeClient(o.invokeUrl, headers);
     this.outbox = new Outbox(join(o.dir, 'outbox'), this.client, this.log);
-    this.executor = new TaskExecutor(join(o.dir, 'scripts'), {
+    this.executor = o.worker.executor(join(o.dir, 'scripts'), {
       chunk: (taskId, chunk) =>
         this.outbox.enqueue(taskId, 'UploadTaskLog', { InvocationTaskId: taskId, ...chunk }),
       finish: (taskId, fields) =>

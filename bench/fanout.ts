@@ -91,7 +91,7 @@ async function main(): Promise<void> {
             if (s !== 'SUCCESS') throw new Error(`round ended ${s}`);
             break;
           }
-          await new Promise((res) => setTimeout(res, 5));
+          await new Promise((res) => setTimeout(res, 20));
         }
         const clientMs = performance.now() - t0;
         if (round < 0) continue; // warm-up

@@ -4,6 +4,7 @@
 
 import type { Selectable } from 'kysely';
 import {
+  FINAL_TASK_STATUSES,
   TatError,
   apiTime,
   checkCommandName,
@@ -340,15 +341,15 @@ export async function modifyCommand(ctx: CallContext, req: RequestOf<'ModifyComm
 
 async function assertDeletable(ctx: CallContext, ids: string[]): Promise<void> {
   const busy = await ctx.server.db
-    .selectFrom('invocations')
-    .select(['command_id', 'id'])
+    .selectFrom('tasks')
+    .select(['command_id', 'invocation_id'])
     .where('command_id', 'in', ids)
-    .where('status', 'in', ['PENDING', 'RUNNING', 'CANCELLING'])
+    .where('status', 'not in', [...FINAL_TASK_STATUSES])
     .executeTakeFirst();
   if (busy)
     throw new TatError(
       'ResourceUnavailable.CommandInExecuting',
-      `Command ${busy.command_id} is running in invocation ${busy.id}; delete it after the invocation ends.`,
+      `Command ${busy.command_id} is running in invocation ${busy.invocation_id}; delete it after the invocation ends.`,
     );
 }
 

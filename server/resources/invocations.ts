@@ -13,7 +13,9 @@ import {
   checkTimeout,
   checkUsername,
   checkWorkingDirectory,
+  foldInvocationStatus,
   instanceKindOf,
+  isFinalInvocationStatus,
   isId,
   LIMITS,
   parseParameterJson,
@@ -22,7 +24,6 @@ import {
   substitute,
   type CommandType,
   type Invocation,
-  type InvocationStatus,
   type InvocationTask,
   type ParameterValues,
   type RequestOf,
@@ -94,7 +95,6 @@ async function startInvocation(
     region: ctx.region,
     command_id: command.id,
     command_name: command.name,
-    status: 'PENDING',
     description: command.description,
     parameters: recordedParameters(values, template),
     default_parameters: recordedParameters(defaults, template),
@@ -108,8 +108,6 @@ async function startInvocation(
     cos_bucket_url: settings.cosBucketUrl,
     cos_key_prefix: settings.cosKeyPrefix,
     created_at: now,
-    updated_at: now,
-    end_at: null,
   };
   const scriptB64 = encodeScript(script);
   const tasks: Selectable<TasksTable>[] = targets.map((t, position) => ({
@@ -266,7 +264,6 @@ export async function cancelInvocation(ctx: CallContext, req: RequestOf<'CancelI
   if (chosen.length > 0)
     await cancelTasks(
       ctx.server,
-      inv.id,
       chosen.map((t) => t.id),
     );
   return {};
@@ -318,7 +315,7 @@ export async function describeInvocations(ctx: CallContext, req: RequestOf<'Desc
   const tasks = rows.length
     ? await ctx.server.db
         .selectFrom('tasks')
-        .select(['id', 'invocation_id', 'instance_id', 'status'])
+        .select(['id', 'invocation_id', 'instance_id', 'status', 'updated_at', 'end_at'])
         .where(
           'invocation_id',
           'in',
@@ -333,33 +330,40 @@ export async function describeInvocations(ctx: CallContext, req: RequestOf<'Desc
     l.push(t);
     byInvocation.set(t.invocation_id, l);
   }
-  const InvocationSet: Invocation[] = rows.map((r) => ({
-    InvocationId: r.id,
-    CommandId: r.command_id,
-    CommandName: r.command_name,
-    InvocationStatus: r.status as InvocationStatus,
-    InvocationTaskBasicInfoSet: (byInvocation.get(r.id) ?? []).map((t) => ({
-      InvocationTaskId: t.id,
-      TaskStatus: t.status as TaskStatus,
-      InstanceId: t.instance_id,
-    })),
-    Description: r.description,
-    StartTime: apiTime(r.created_at),
-    EndTime: apiTimeOrNull(r.end_at),
-    CreatedTime: apiTime(r.created_at),
-    UpdatedTime: apiTime(r.updated_at),
-    Parameters: r.parameters,
-    DefaultParameters: r.default_parameters,
-    InstanceKind: r.instance_kind,
-    Username: r.username,
-    InvocationSource: r.source as 'USER' | 'INVOKER',
-    CommandContent: r.command_content,
-    CommandType: r.command_type as CommandType,
-    Timeout: r.timeout,
-    WorkingDirectory: r.working_directory,
-    OutputCOSBucketUrl: r.cos_bucket_url,
-    OutputCOSKeyPrefix: r.cos_key_prefix,
-  }));
+  const InvocationSet: Invocation[] = rows.map((r) => {
+    const own = byInvocation.get(r.id) ?? [];
+    const status = foldInvocationStatus(own.map((t) => t.status as TaskStatus));
+    const updated = Math.max(r.created_at, ...own.map((t) => t.updated_at));
+    return {
+      InvocationId: r.id,
+      CommandId: r.command_id,
+      CommandName: r.command_name,
+      InvocationStatus: status,
+      InvocationTaskBasicInfoSet: own.map((t) => ({
+        InvocationTaskId: t.id,
+        TaskStatus: t.status as TaskStatus,
+        InstanceId: t.instance_id,
+      })),
+      Description: r.description,
+      StartTime: apiTime(r.created_at),
+      EndTime: isFinalInvocationStatus(status)
+        ? apiTime(Math.max(...own.map((t) => t.end_at ?? r.created_at)))
+        : null,
+      CreatedTime: apiTime(r.created_at),
+      UpdatedTime: apiTime(updated),
+      Parameters: r.parameters,
+      DefaultParameters: r.default_parameters,
+      InstanceKind: r.instance_kind,
+      Username: r.username,
+      InvocationSource: r.source as 'USER' | 'INVOKER',
+      CommandContent: r.command_content,
+      CommandType: r.command_type as CommandType,
+      Timeout: r.timeout,
+      WorkingDirectory: r.working_directory,
+      OutputCOSBucketUrl: r.cos_bucket_url,
+      OutputCOSKeyPrefix: r.cos_key_prefix,
+    };
+  });
   return { TotalCount: Number(count), InvocationSet };
 }
 

@@ -66,7 +66,6 @@ export const MIGRATIONS: Record<string, Migration> = {
         .addColumn('region', 'text', (c) => c.notNull())
         .addColumn('command_id', 'text', (c) => c.notNull())
         .addColumn('command_name', 'text', (c) => c.notNull())
-        .addColumn('status', 'text', (c) => c.notNull())
         .addColumn('description', 'text', (c) => c.notNull())
         .addColumn('parameters', 'text', (c) => c.notNull())
         .addColumn('default_parameters', 'text', (c) => c.notNull())
@@ -80,19 +79,13 @@ export const MIGRATIONS: Record<string, Migration> = {
         .addColumn('cos_bucket_url', 'text', (c) => c.notNull())
         .addColumn('cos_key_prefix', 'text', (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull())
-        .addColumn('updated_at', 'bigint', (c) => c.notNull())
-        .addColumn('end_at', 'bigint')
         .execute();
       await db.schema
         .createIndex('invocations_list')
         .on('invocations')
         .columns(['account', 'region', 'created_at'])
         .execute();
-      await db.schema
-        .createIndex('invocations_command')
-        .on('invocations')
-        .columns(['command_id', 'status'])
-        .execute();
+      await db.schema.createIndex('invocations_command').on('invocations').columns(['command_id']).execute();
 
       await db.schema
         .createTable('tasks')
@@ -123,6 +116,7 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('tasks_invocation').on('tasks').columns(['invocation_id']).execute();
       await db.schema.createIndex('tasks_instance').on('tasks').columns(['instance_id', 'status']).execute();
       await db.schema.createIndex('tasks_status').on('tasks').columns(['status']).execute();
+      await db.schema.createIndex('tasks_command').on('tasks').columns(['command_id', 'status']).execute();
       await db.schema
         .createIndex('tasks_list')
         .on('tasks')

@@ -43,13 +43,13 @@ export interface InstancesTable {
   hostname: string;
 }
 
+/** An invocation's status, end and update times are folded from its tasks when read. */
 export interface InvocationsTable {
   id: string;
   account: string;
   region: string;
   command_id: string;
   command_name: string;
-  status: string;
   description: string;
   parameters: string;
   default_parameters: string;
@@ -63,8 +63,6 @@ export interface InvocationsTable {
   cos_bucket_url: string;
   cos_key_prefix: string;
   created_at: number;
-  updated_at: number;
-  end_at: number | null;
 }
 
 export interface TasksTable {

@@ -3,42 +3,36 @@
 
 import { UNSTARTED_TASK_STATUSES, STARTED_TASK_STATUSES } from '../../tat/index.js';
 import type { ServerContext } from '../context.js';
-import { refreshInvocation } from './lifecycle.js';
 
+/** One pass over the deadlines; returns how many tasks ended. */
 export async function sweepDeadlines(server: ServerContext): Promise<number> {
   const now = server.now();
   const { db } = server;
-  return db.transaction().execute(async (trx) => {
-    const undelivered = await trx
-      .updateTable('tasks')
-      .set({
-        status: 'DELIVER_FAILED',
-        error_info: 'the agent did not pick up the task before the delivery deadline',
-        script: null,
-        end_at: now,
-        updated_at: now,
-      })
-      .where('status', 'in', [...UNSTARTED_TASK_STATUSES])
-      .where('deliver_deadline', '<=', now)
-      .returning('invocation_id')
-      .execute();
-    const lost = await trx
-      .updateTable('tasks')
-      .set({
-        status: 'TASK_TIMEOUT',
-        error_info: 'the agent reported no result within Timeout plus the grace period',
-        script: null,
-        end_at: now,
-        updated_at: now,
-      })
-      .where('status', 'in', [...STARTED_TASK_STATUSES])
-      .where('run_deadline', '<=', now)
-      .returning('invocation_id')
-      .execute();
-    const invocations = new Set([...undelivered, ...lost].map((r) => r.invocation_id));
-    for (const id of invocations) await refreshInvocation(trx, id, now);
-    return undelivered.length + lost.length;
-  });
+  const undelivered = await db
+    .updateTable('tasks')
+    .set({
+      status: 'DELIVER_FAILED',
+      error_info: 'the agent did not pick up the task before the delivery deadline',
+      script: null,
+      end_at: now,
+      updated_at: now,
+    })
+    .where('status', 'in', [...UNSTARTED_TASK_STATUSES])
+    .where('deliver_deadline', '<=', now)
+    .executeTakeFirst();
+  const lost = await db
+    .updateTable('tasks')
+    .set({
+      status: 'TASK_TIMEOUT',
+      error_info: 'the agent reported no result within Timeout plus the grace period',
+      script: null,
+      end_at: now,
+      updated_at: now,
+    })
+    .where('status', 'in', [...STARTED_TASK_STATUSES])
+    .where('run_deadline', '<=', now)
+    .executeTakeFirst();
+  return Number(undelivered.numUpdatedRows + lost.numUpdatedRows);
 }
 
 /**
