@@ -13,6 +13,7 @@ import {
   runAgent,
 } from '../../agent/main.js';
 import { REFERENCE_BACKOFF } from '../../agent/session.js';
+import { parseFlags } from '../flags.js';
 import { onShutdown } from '../shutdown.js';
 
 const Flags = z.object({
@@ -48,10 +49,7 @@ export function agentCommand(): Command {
     )
     .option('--log-level <level>', 'log level (default info)')
     .action(async (raw: unknown) => {
-      const r = Flags.safeParse(raw);
-      if (!r.success)
-        throw new Error(r.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; '));
-      const flags = r.data;
+      const flags = parseFlags(Flags, raw);
       if (!flags.server === !flags.config) throw new Error('give exactly one of --server and --config');
       const endpoints = flags.server
         ? endpointsFromServer(flags.server)

@@ -16,6 +16,7 @@ import { startTatd } from '../../server/app.js';
 import { parseServerConfig } from '../../server/config.js';
 import { createTatClient, type TatClient } from '../../tat/node/client.js';
 import { fleetMachineIds } from '../../agent/main.js';
+import { parseFlags } from '../flags.js';
 import { onShutdown } from '../shutdown.js';
 import { renderTable } from '../table.js';
 
@@ -102,10 +103,7 @@ export function devCommand(): Command {
     .option('--agents <n>', 'number of local agents (default 3)')
     .option('--no-demo', 'skip the first command run on every agent')
     .action(async (raw: unknown) => {
-      const r = Flags.safeParse(raw);
-      if (!r.success)
-        throw new Error(r.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; '));
-      const flags = r.data;
+      const flags = parseFlags(Flags, raw);
       const dataDir = resolve(flags.data);
       await mkdir(join(dataDir, 'work'), { recursive: true });
       const creds = loadCredentials(dataDir);

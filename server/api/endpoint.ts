@@ -141,6 +141,8 @@ export function registerApi(app: FastifyInstance, server: ServerContext): void {
     let log = req.log;
     try {
       const call = decode(server, keys, req);
+      // From here on every line of this call names who made it.
+      log = req.log.child({ action: call.action, account: call.account, region: call.region });
       if (!call.version) throw new TatError('MissingParameter', 'The request has no version (X-TC-Version).');
       if (call.version !== VERSION)
         throw new TatError('NoSuchVersion', `Version "${call.version}" is not supported; use ${VERSION}.`);
@@ -159,7 +161,6 @@ export function registerApi(app: FastifyInstance, server: ServerContext): void {
       if (region === '') region = server.config.regions[0]!.Region;
       const schema = REQUESTS[action] as z.ZodType;
       const params = validateParams(action, call.flat ? coerceToSchema(schema, call.params) : call.params);
-      log = req.log.child({ action, account: call.account, region });
       const ctx: CallContext = { server, account: call.account, region, requestId: req.id, log };
       const handler = HANDLERS[action] as (c: CallContext, p: unknown) => Promise<object>;
       const result = await handler(ctx, params);
@@ -168,11 +169,7 @@ export function registerApi(app: FastifyInstance, server: ServerContext): void {
     } catch (e) {
       const body = errorFor(e, action, req.id, log);
       log.info(
-        {
-          action,
-          ms: Math.round(performance.now() - started),
-          error: (e as TatError).code ?? 'InternalError',
-        },
+        { ms: Math.round(performance.now() - started), error: (e as TatError).code ?? 'InternalError' },
         'api call failed',
       );
       return body;
