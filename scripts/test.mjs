@@ -5,7 +5,7 @@
 // `npm test -- test/server/commands.test.ts` runs only the named files.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +26,15 @@ const stale =
   !existsSync(stamp) || statSync(join(root, 'package-lock.json')).mtimeMs > statSync(stamp).mtimeMs;
 if (stale) run('npm', ['ci', '--no-audit', '--no-fund'], 'install dependencies');
 else run('npm', ['run', 'build'], 'build');
+// The official Python SDK for the interop tests, pinned, in a project-local venv.
+const pythonSdk = join(root, '.tools', 'python-sdk');
+const pythonPins = ['tencentcloud-sdk-python-common==3.1.195', 'tencentcloud-sdk-python-tat==3.1.106'];
+const pinsFile = join(pythonSdk, 'pins.txt');
+if (!existsSync(pinsFile) || readFileSync(pinsFile, 'utf8') !== pythonPins.join('\n')) {
+  run('python3', ['-m', 'venv', pythonSdk], 'python venv for the SDK interop tests');
+  run(join(pythonSdk, 'bin', 'pip'), ['install', '--quiet', ...pythonPins], 'official Python SDK');
+  writeFileSync(pinsFile, pythonPins.join('\n'));
+}
 run('npx', ['eslint', '.'], 'lint');
 run('npx', ['prettier', '--check', '.'], 'format check');
 
