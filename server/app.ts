@@ -81,7 +81,12 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
   } catch (e) {
     stopSweeper();
     await store.close();
-    throw e;
+    throw new Error(
+      `cannot listen on ${config.listen}: ${(e as Error).message} (choose another with --listen)`,
+      {
+        cause: e,
+      },
+    );
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : Number(portText);
