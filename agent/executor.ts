@@ -15,6 +15,7 @@ import {
 import { unlink } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { AgentResult } from '../tat/status.js';
+import { isBase64 } from '../tat/validate.js';
 import type { AgentTaskMessage } from '../tat/agent-protocol.js';
 import { OutputCollector, type OutputChunk } from './output.js';
 import { lookupUser, systemEnvironment, type LocalUser } from './users.js';
@@ -71,9 +72,8 @@ interface Prepared {
 }
 
 async function prepare(task: AgentTaskMessage, scriptDir: string): Promise<Prepared> {
+  if (!isBase64(task.Command)) throw new StartFailed('InvalidCommand: the command is not valid base64');
   const script = Buffer.from(task.Command, 'base64');
-  if (task.Command.length > 0 && script.length === 0)
-    throw new StartFailed('InvalidCommand: the command is not valid base64');
   const user = await lookupUser(task.Username);
   if (!user) throw new StartFailed(`InvalidUser: user \`${task.Username}\` not exists`);
   let isDir = false;

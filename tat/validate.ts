@@ -34,6 +34,11 @@ export function checkDescription(description: string): void {
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Standard Base64 with padding (what the SDKs send and the agent decodes). */
+export function isBase64(text: string): boolean {
+  return BASE64.test(text);
+}
+
 /** `Content` must be non-empty standard Base64 of at most 64 KB. */
 export function checkContent(content: string): void {
   if (content.length === 0)
