@@ -222,9 +222,9 @@ describe('the reference agent protocol', () => {
     const json = (await res.json()) as { Response: Answer };
     assert.equal(res.status, 200);
     assert.equal(json.Response.Error?.Code, 'InvalidParameter');
-    assert.equal((await agentCall({ Action: 'Nope' })).json.Response.Error.Code, 'InvalidAction');
+    assert.equal((await agentCall({ Action: 'Nope' })).json.Response.Error?.Code, 'InvalidAction');
     assert.equal(
-      (await agentCall({ Action: 'ReportTaskStart' })).json.Response.Error.Code,
+      (await agentCall({ Action: 'ReportTaskStart' })).json.Response.Error?.Code,
       'InvalidParameter',
     );
   });
