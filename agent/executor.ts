@@ -126,10 +126,6 @@ export class TaskExecutor {
     private readonly sink: TaskSink,
   ) {}
 
-  isRunning(taskId: string): boolean {
-    return this.running.has(taskId);
-  }
-
   /** Kills a running task's process group; its result becomes TERMINATED. */
   cancel(taskId: string): boolean {
     if (this.preparing.has(taskId)) {

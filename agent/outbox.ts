@@ -73,12 +73,6 @@ export class Outbox {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  get pending(): number {
-    let n = 0;
-    for (const q of this.queues.values()) n += q.length;
-    return n;
-  }
-
   /** Stops sending; whatever is unconfirmed is kept on disk for the next run. */
   close(): void {
     this.closed = true;

@@ -45,10 +45,6 @@ export class OutputCollector {
     return this.nextIndex === 0 ? null : this.nextIndex - 1;
   }
 
-  get droppedBytes(): number {
-    return this.dropped;
-  }
-
   /** Sends whole 4 KiB chunks, and with `all` the remainder as well. */
   private flush(all: boolean): void {
     if (this.pendingBytes === 0) return;

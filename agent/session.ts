@@ -103,15 +103,6 @@ export class AgentSession {
     await this.loop;
   }
 
-  /** Resolves once every report has been confirmed by the server. */
-  reportsSettled(): Promise<void> {
-    return this.outbox.idle();
-  }
-
-  get connected(): boolean {
-    return this.ws?.readyState === WebSocket.OPEN;
-  }
-
   private later(ms: number, fn: () => void): void {
     const t = setTimeout(() => {
       this.timers.delete(t);

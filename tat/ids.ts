@@ -31,8 +31,3 @@ export function instanceKindOf(id: string): InstanceKindOfId | undefined {
   if (patterns.managed.test(id)) return 'MANAGED';
   return undefined;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
