@@ -4,6 +4,7 @@
 // unanswered; reconnect after rand[3, min(8·2^n, 512)) s, n = failed connects in a row.
 
 import { chmod, mkdir } from 'node:fs/promises';
+import { arch, release, version } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
@@ -12,7 +13,6 @@ import type { Executor, TaskWorker } from './worker-executor.js';
 import { agentHeaders, AGENT_VERSION } from './headers.js';
 import { InvokeClient } from './invoke-client.js';
 import { Outbox } from './outbox.js';
-import { arch, release, version } from 'node:os';
 
 export interface Backoff {
   minSeconds: number;
@@ -98,7 +98,7 @@ export class AgentSession {
     this.ws?.terminate();
     this.wake?.();
     await this.executor.killAll();
-    await Promise.race([this.outbox.idle(), new Promise((r) => setTimeout(r, STOP_REPORT_WAIT_MS))]);
+    await Promise.race([this.outbox.idle(), new Promise((r) => setTimeout(r, STOP_REPORT_WAIT_MS).unref())]);
     this.outbox.close();
     await this.loop;
   }
