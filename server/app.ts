@@ -12,7 +12,7 @@ import { AgentDirectory } from './gateway/identity.js';
 import { registerAgentInvoke } from './gateway/invoke.js';
 import { registerAgentSocket } from './gateway/ws.js';
 import { openSqliteStore } from './store/db.js';
-import { markAllUndelivered, onPresence } from './tasks/lifecycle.js';
+import { waitForAgent, onPresence } from './tasks/lifecycle.js';
 import { extendRunDeadlines, startSweeper } from './tasks/sweeper.js';
 
 export interface RunningTatd {
@@ -34,7 +34,7 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
     hub: new AgentHub(log, now, config.timings.agentIdleMs),
   };
   // Nothing is connected yet after a (re)start.
-  await markAllUndelivered(server);
+  await waitForAgent(server);
   await extendRunDeadlines(server);
 
   const app: FastifyInstance = Fastify({

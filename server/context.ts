@@ -25,12 +25,16 @@ export interface CallContext {
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-/** `<prefix>-` + 8 random characters of [a-z0-9] (tat-api.md §8.4). */
-export function newId(prefix: string): string {
-  const bytes = randomBytes(8);
+/** `<prefix>-` + 8 characters of [a-z0-9] made from the first 8 bytes (tat-api.md §8.4). */
+export function idFromBytes(prefix: string, bytes: Uint8Array): string {
   let s = '';
-  for (const b of bytes) s += ALPHABET[b % 36];
+  for (let i = 0; i < 8; i++) s += ALPHABET[bytes[i]! % 36];
   return `${prefix}-${s}`;
+}
+
+/** A new random resource id. */
+export function newId(prefix: string): string {
+  return idFromBytes(prefix, randomBytes(8));
 }
 
 let lastCreatedAt = 0;

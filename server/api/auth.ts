@@ -2,7 +2,13 @@
 // the allowed clock skew (tat-api.md §9). Answers the AuthFailure.* codes of §7.1.
 
 import { TatError } from '../../tat/errors.js';
-import { parseTc3Authorization, verifyTc3, verifyV1, type Tc3Request } from '../../tat/node/signing.js';
+import {
+  headerValue,
+  parseTc3Authorization,
+  verifyTc3,
+  verifyV1,
+  type Tc3Request,
+} from '../../tat/node/signing.js';
 import { accountKey, type Account } from '../config.js';
 
 export class Keyring {
@@ -46,8 +52,7 @@ export function authenticateTc3(
 ): string {
   const auth = parseTc3Authorization(authorization);
   const account = keys.lookup(auth.secretId);
-  const raw = req.headers['x-tc-timestamp'];
-  const ts = checkTimestamp(Array.isArray(raw) ? raw[0] : raw, nowMs, windowMs, 'X-TC-Timestamp');
+  const ts = checkTimestamp(headerValue(req.headers, 'x-tc-timestamp'), nowMs, windowMs, 'X-TC-Timestamp');
   verifyTc3(req, auth, account.secretKey, ts);
   return accountKey(account);
 }

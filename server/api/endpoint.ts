@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { ACTION_ERROR_CODES, REQUESTS, TatError, type ActionName } from '../../tat/index.js';
 import type { CallContext, ServerContext } from '../context.js';
 import { HANDLERS } from './actions.js';
+import { headerValue } from '../../tat/node/signing.js';
 import { authenticateTc3, authenticateV1, Keyring } from './auth.js';
 import { coerceToSchema, unflatten } from './decode.js';
 import { errorFor, sendJson, successBody } from './envelope.js';
@@ -23,10 +24,7 @@ interface DecodedCall {
   flat: boolean;
 }
 
-function headerValue(req: FastifyRequest, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
+const headerOf = (req: FastifyRequest, name: string) => headerValue(req.headers, name);
 
 function formParams(text: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -41,12 +39,12 @@ function rawQuery(req: FastifyRequest): string {
 
 function decode(server: ServerContext, keys: Keyring, req: FastifyRequest): DecodedCall {
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  const contentType = (headerValue(req, 'content-type') ?? '').toLowerCase();
+  const contentType = (headerOf(req, 'content-type') ?? '').toLowerCase();
   const isForm = contentType.startsWith('application/x-www-form-urlencoded');
   const query = rawQuery(req);
   const now = server.now();
   const window = server.config.timings.signatureWindowMs;
-  const authorization = headerValue(req, 'authorization');
+  const authorization = headerOf(req, 'authorization');
 
   if (authorization?.startsWith('TC3-HMAC-SHA256')) {
     const account = authenticateTc3(
@@ -73,9 +71,9 @@ function decode(server: ServerContext, keys: Keyring, req: FastifyRequest): Deco
     }
     return {
       account,
-      action: headerValue(req, 'x-tc-action') ?? '',
-      version: headerValue(req, 'x-tc-version'),
-      region: headerValue(req, 'x-tc-region'),
+      action: headerOf(req, 'x-tc-action') ?? '',
+      version: headerOf(req, 'x-tc-version'),
+      region: headerOf(req, 'x-tc-region'),
       params,
       flat,
     };
@@ -92,7 +90,7 @@ function decode(server: ServerContext, keys: Keyring, req: FastifyRequest): Deco
       'AuthFailure.InvalidAuthorization',
       'The request is not signed: send a TC3-HMAC-SHA256 Authorization header or v1 Signature parameters.',
     );
-  const account = authenticateV1(keys, req.method, headerValue(req, 'host') ?? '', flatParams, now, window);
+  const account = authenticateV1(keys, req.method, headerOf(req, 'host') ?? '', flatParams, now, window);
   return {
     account,
     action: flatParams.Action ?? '',
@@ -182,7 +180,7 @@ export function registerApi(app: FastifyInstance, server: ServerContext): void {
       url: '/',
       handler: async (req, reply) => {
         const body = await handle(req);
-        const trace = headerValue(req, 'x-tc-traceid');
+        const trace = headerOf(req, 'x-tc-traceid');
         if (trace) void reply.header('X-TC-TraceId', trace);
         return sendJson(reply, body);
       },

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { accountKey } from '../config.js';
-import type { ServerContext } from '../context.js';
+import { idFromBytes, type ServerContext } from '../context.js';
+import { headerValue as header } from '../../tat/node/signing.js';
 
 export interface AgentIdentity {
   instanceId: string;
@@ -15,19 +16,9 @@ export interface AgentIdentity {
 
 export class IdentityError extends Error {}
 
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-
 /** `ins-` + 8 characters from a hash of (account, region, MachineId): stable across restarts. */
 export function derivedInstanceId(account: string, region: string, machineId: string): string {
-  const digest = createHash('sha256').update(`${account}\0${region}\0${machineId}`).digest();
-  let s = '';
-  for (let i = 0; i < 8; i++) s += ALPHABET[digest[i]! % 36];
-  return `ins-${s}`;
-}
-
-function header(h: IncomingHttpHeaders, name: string): string | undefined {
-  const v = h[name];
-  return Array.isArray(v) ? v[0] : v;
+  return idFromBytes('ins', createHash('sha256').update(`${account}\0${region}\0${machineId}`).digest());
 }
 
 export class AgentDirectory {

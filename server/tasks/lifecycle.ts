@@ -246,29 +246,28 @@ export async function onPresence(server: ServerContext, instanceId: string, onli
       .where('status', 'in', ['PENDING', 'DELIVER_DELAYED'])
       .returning('id')
       .execute();
-    const cancelling = await server.db
-      .selectFrom('tasks')
-      .select('id')
-      .where('instance_id', '=', instanceId)
-      .where('status', '=', 'CANCELLING')
-      .execute();
-    const first = waiting[0] ?? cancelling[0];
+    // One kick fetches everything; look for a pending cancel only when nothing waits.
+    const first =
+      waiting[0] ??
+      (await server.db
+        .selectFrom('tasks')
+        .select('id')
+        .where('instance_id', '=', instanceId)
+        .where('status', '=', 'CANCELLING')
+        .executeTakeFirst());
     if (first) server.hub.kick(instanceId, first.id);
-  } else {
-    await server.db
-      .updateTable('tasks')
-      .set({ status: 'DELIVER_DELAYED', updated_at: now })
-      .where('instance_id', '=', instanceId)
-      .where('status', 'in', ['PENDING', 'DELIVERING'])
-      .execute();
-  }
+  } else await waitForAgent(server, instanceId);
 }
 
-/** At start-up no agent is connected yet: every undelivered task waits for its agent. */
-export async function markAllUndelivered(server: ServerContext): Promise<void> {
-  await server.db
+/**
+ * Undelivered tasks of an agent that is not connected (of every agent when `instanceId` is
+ * omitted: at start-up none is connected yet) wait as DELIVER_DELAYED.
+ */
+export async function waitForAgent(server: ServerContext, instanceId?: string): Promise<void> {
+  let q = server.db
     .updateTable('tasks')
     .set({ status: 'DELIVER_DELAYED', updated_at: server.now() })
-    .where('status', 'in', ['PENDING', 'DELIVERING'])
-    .execute();
+    .where('status', 'in', ['PENDING', 'DELIVERING']);
+  if (instanceId !== undefined) q = q.where('instance_id', '=', instanceId);
+  await q.execute();
 }

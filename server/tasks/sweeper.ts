@@ -4,35 +4,41 @@
 import { UNSTARTED_TASK_STATUSES, STARTED_TASK_STATUSES } from '../../tat/index.js';
 import type { ServerContext } from '../context.js';
 
+/** Ends the tasks in `statuses` whose `deadline` has passed, as `status`; returns how many. */
+async function endOverdue(
+  server: ServerContext,
+  statuses: readonly string[],
+  deadline: 'deliver_deadline' | 'run_deadline',
+  status: 'DELIVER_FAILED' | 'TASK_TIMEOUT',
+  why: string,
+): Promise<number> {
+  const now = server.now();
+  const r = await server.db
+    .updateTable('tasks')
+    .set({ status, error_info: why, script: null, end_at: now, updated_at: now })
+    .where('status', 'in', [...statuses])
+    .where(deadline, '<=', now)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
 /** One pass over the deadlines; returns how many tasks ended. */
 export async function sweepDeadlines(server: ServerContext): Promise<number> {
-  const now = server.now();
-  const { db } = server;
-  const undelivered = await db
-    .updateTable('tasks')
-    .set({
-      status: 'DELIVER_FAILED',
-      error_info: 'the agent did not pick up the task before the delivery deadline',
-      script: null,
-      end_at: now,
-      updated_at: now,
-    })
-    .where('status', 'in', [...UNSTARTED_TASK_STATUSES])
-    .where('deliver_deadline', '<=', now)
-    .executeTakeFirst();
-  const lost = await db
-    .updateTable('tasks')
-    .set({
-      status: 'TASK_TIMEOUT',
-      error_info: 'the agent reported no result within Timeout plus the grace period',
-      script: null,
-      end_at: now,
-      updated_at: now,
-    })
-    .where('status', 'in', [...STARTED_TASK_STATUSES])
-    .where('run_deadline', '<=', now)
-    .executeTakeFirst();
-  return Number(undelivered.numUpdatedRows + lost.numUpdatedRows);
+  const undelivered = await endOverdue(
+    server,
+    UNSTARTED_TASK_STATUSES,
+    'deliver_deadline',
+    'DELIVER_FAILED',
+    'the agent did not pick up the task before the delivery deadline',
+  );
+  const lost = await endOverdue(
+    server,
+    STARTED_TASK_STATUSES,
+    'run_deadline',
+    'TASK_TIMEOUT',
+    'the agent reported no result within Timeout plus the grace period',
+  );
+  return undelivered + lost;
 }
 
 /**

@@ -103,9 +103,14 @@ export interface Tc3Request {
   body: Buffer;
 }
 
-function header(h: Tc3Request['headers'], name: string): string {
+/** The first value of a (lower-case) header, or undefined. */
+export function headerValue(h: Tc3Request['headers'], name: string): string | undefined {
   const v = h[name];
-  return (Array.isArray(v) ? v[0] : v) ?? '';
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function header(h: Tc3Request['headers'], name: string): string {
+  return headerValue(h, name) ?? '';
 }
 
 /**
