@@ -58,8 +58,11 @@ function findShell(): string {
 
 const SHELL = findShell();
 // The login profile, then the script in a fresh shell that replaces this one (one process less).
+// TATFLOW_TASK_PATH_PREFIX (in the agent's environment) goes in front of the PATH the profile set:
+// site tools outside the login PATH, or stand-ins for system tools in tests.
 const PROFILE = SHELL.endsWith('bash')
-  ? '. /etc/profile 2>/dev/null; . ~/.bash_profile 2>/dev/null || . ~/.bashrc 2>/dev/null; exec '
+  ? '. /etc/profile 2>/dev/null; . ~/.bash_profile 2>/dev/null || . ~/.bashrc 2>/dev/null; ' +
+    '[ -n "$TATFLOW_TASK_PATH_PREFIX" ] && PATH="$TATFLOW_TASK_PATH_PREFIX:$PATH"; exec '
   : '';
 
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;

@@ -4,6 +4,9 @@ import { Command } from 'commander';
 import { agentCommand } from './commands/agent.js';
 import { devCommand } from './commands/dev.js';
 import { serverCommand } from './commands/server.js';
+import { controlCommands, statusCommand } from './commands/control.js';
+import { previewCommand, runCommand } from './commands/run.js';
+import { workerCommand } from './commands/worker.js';
 
 const program = new Command()
   .name('tatflow')
@@ -13,7 +16,12 @@ const program = new Command()
   .showHelpAfterError()
   .addCommand(serverCommand())
   .addCommand(agentCommand())
-  .addCommand(devCommand());
+  .addCommand(devCommand())
+  .addCommand(workerCommand())
+  .addCommand(runCommand())
+  .addCommand(previewCommand())
+  .addCommand(statusCommand());
+for (const c of controlCommands()) program.addCommand(c);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`tatflow: ${e instanceof Error ? e.message : String(e)}\n`);

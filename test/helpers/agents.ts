@@ -40,6 +40,8 @@ export interface AgentSpec {
   maxBackoffSeconds?: number;
   /** Use this reference-agent `config.dat` instead of `--server`. */
   configDat?: string;
+  /** Extra environment of the agent process (its tasks inherit it). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function startAgent(serverUrl: string, spec: AgentSpec): AgentProcess {
@@ -55,7 +57,10 @@ export function startAgent(serverUrl: string, spec: AgentSpec): AgentProcess {
       const args = ['agent', ...endpoint, '--machine-id', spec.machineId, '--dir', dir];
       if (spec.fleet) args.push('--fleet', String(spec.fleet));
       args.push('--max-backoff', String(spec.maxBackoffSeconds ?? 5));
-      const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn(process.execPath, [BIN, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...spec.env },
+      });
       live.add(proc);
       proc.on('exit', () => live.delete(proc));
       let rest = '';

@@ -1,0 +1,144 @@
+// What activities take and return. Workflows import these types only (never the activity code), so
+// everything here is plain, serialisable data that goes into workflow history: keep it small.
+
+import type { TaskStatus } from '../tat/status.js';
+import type { OutcomeClass } from '../workflows/engine/outcome.js';
+
+/** Where the TAT API is: tatd (`endpoint`) or Tencent Cloud (no endpoint). Credentials come from the worker. */
+export interface TatLocation {
+  region: string;
+}
+
+/** A script to run: what CreateCommand takes (content in plain text, not base64). */
+export interface CommandSpec {
+  content: string;
+  commandType?: 'SHELL' | 'POWERSHELL' | 'BAT';
+  workingDirectory?: string;
+  /** Seconds; the TAT default is 60. */
+  timeout?: number;
+  username?: string;
+  /** Custom parameters `{{name}}` used by the content, with their default values. */
+  defaultParameters?: Record<string, string>;
+}
+
+/** A run-scoped saved command for one (run, step): made once, found again on retry. */
+export interface PrepareStepInput extends TatLocation {
+  /** The workflow id of the run: with `step` it names the command. */
+  runId: string;
+  /** Short step key (`main`, `health`, `rollback`, `probe` ...). */
+  step: string;
+  command: CommandSpec;
+}
+export interface PreparedStep {
+  commandId: string;
+}
+
+/** One invocation of a prepared step on at most 100 instances. */
+export interface InvokeChunkInput extends TatLocation {
+  commandId: string;
+  instanceIds: string[];
+  /** Identifies this invocation within the step (`b3.c0.a1`: batch, chunk, attempt); idempotency key. */
+  key: string;
+  /** Values for the command's custom parameters. */
+  parameters?: Record<string, string>;
+}
+export interface InvokedChunk {
+  invocationId: string;
+  /** True when an invocation with this key already existed (a retried activity). */
+  reused: boolean;
+}
+
+/** Which outputs come back with a final task. */
+export type OutputCapture = 'failures' | 'all' | 'none';
+
+export interface PollTasksInput extends TatLocation {
+  invocationIds: string[];
+  /** Task ids already returned as final: not returned again. */
+  known: string[];
+  /** Return as soon as one more task is final (`any`), or only once all are (`all`). */
+  returnWhen: 'any' | 'all';
+  output: OutputCapture;
+  pollIntervalMs: number;
+}
+
+/** The final state of one task, as it goes into history. */
+export interface TaskResult {
+  instanceId: string;
+  invocationId: string;
+  taskId: string;
+  status: TaskStatus;
+  outcome: OutcomeClass;
+  exitCode: number | null;
+  /** The task reached RUNNING (its process started): the target may have changed. */
+  started: boolean;
+  /** Head and tail of the output (base64-decoded), capped; present per `output`. */
+  output?: string;
+  /** Bytes of output the task had in total (before the excerpt). */
+  outputBytes?: number;
+  startTime: string | null;
+  endTime: string | null;
+  /** Error text TAT gave (START_FAILED, DELIVER_FAILED ...). */
+  error?: string;
+}
+
+export interface PollTasksResult {
+  /** Tasks final since `known`. */
+  finished: TaskResult[];
+  /** Tasks not final yet: instance id → status. */
+  pending: Record<string, TaskStatus>;
+}
+
+export interface CancelInput extends TatLocation {
+  invocationIds: string[];
+  /** Give up waiting for the remote processes after this long. */
+  waitMs: number;
+  pollIntervalMs: number;
+}
+export interface CancelResult {
+  /** Every task final (so no remote process is left). */
+  settled: boolean;
+  results: TaskResult[];
+}
+
+export interface AgentStatusInput extends TatLocation {
+  instanceIds: string[];
+}
+export interface AgentStatusResult {
+  online: string[];
+  offline: string[];
+  /** Ids TAT does not know at all. */
+  unknown: string[];
+}
+
+/** How a run picks its targets, resolved through the TAT API only. */
+export type TargetSelector =
+  | { instanceIds: string[] }
+  /** Every instance whose agent is online in the region. */
+  | { online: true }
+  /** Managed instances whose name contains the text (DescribeRegisterInstances). */
+  | { managedName: string };
+
+export interface ResolveTargetsInput extends TatLocation {
+  selector: TargetSelector;
+}
+
+export interface WaitRebootInput extends TatLocation {
+  instanceIds: string[];
+  /** Wait at most this long to see each agent go offline. */
+  offlineWithinMs: number;
+  /** Then wait at most this long for it to be online again. */
+  onlineWithinMs: number;
+  pollIntervalMs: number;
+}
+export interface WaitRebootResult {
+  /** Went offline and came back. */
+  back: string[];
+  /** Never seen offline within `offlineWithinMs`. */
+  notRebooted: string[];
+  /** Went offline and did not come back within `onlineWithinMs`. */
+  notBack: string[];
+}
+
+export interface CleanupInput extends TatLocation {
+  commandIds: string[];
+}

@@ -1,0 +1,33 @@
+// `tatflow worker`: the process that runs runbooks (built-in and the user's) and their activities.
+
+import { Command } from 'commander';
+import { startWorker } from '../../worker/main.js';
+import { engineOptions, engineSettings, type EngineFlags } from '../settings.js';
+import { onShutdown } from '../shutdown.js';
+
+export function workerCommand(): Command {
+  return engineOptions(
+    new Command('worker').description(
+      'Run a worker: executes runbook workflows and their TAT API activities',
+    ),
+  )
+    .option(
+      '--runbooks <file...>',
+      'user runbook files (TypeScript or JavaScript) to load besides the built-in ones',
+    )
+    .action(async (flags: EngineFlags & { runbooks?: string[] }) => {
+      const s = engineSettings(flags);
+      const w = await startWorker({
+        temporalAddress: s.temporalAddress,
+        namespace: s.namespace,
+        taskQueue: s.taskQueue,
+        tat: s.tat,
+        runbooks: flags.runbooks ?? [],
+      });
+      onShutdown(() => w.stop());
+      process.stderr.write(
+        `tatflow worker: task queue "${s.taskQueue}" on ${s.temporalAddress} (namespace ${s.namespace}), TAT at ${s.tat.endpoint ?? 'Tencent Cloud'}\n`,
+      );
+      await w.done;
+    });
+}

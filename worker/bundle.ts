@@ -1,0 +1,48 @@
+// The workflow bundle a worker runs: the built-in runbooks plus the user's runbook files, which may
+// be TypeScript anywhere on disk and import `tatflow/runbook` (the engine's building blocks).
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/workflows */
+const workflowsDir = join(here, '..', 'workflows');
+/** The repository (or installed package) root, whose node_modules user runbooks resolve against. */
+const packageRoot = join(here, '..', '..');
+
+/** Bundles the built-in runbooks and the given user runbook files into one workflow bundle. */
+export async function bundleRunbooks(userRunbooks: string[] = []): Promise<WorkflowBundle> {
+  const dir = mkdtempSync(join(tmpdir(), 'tatflow-bundle-'));
+  try {
+    const entry = join(dir, 'workflows.js');
+    const lines = [join(workflowsDir, 'index.js'), ...userRunbooks.map((p) => resolve(p))].map(
+      (p) => `export * from ${JSON.stringify(p)};`,
+    );
+    writeFileSync(entry, lines.join('\n') + '\n');
+    return await bundleWorkflowCode({
+      workflowsPath: entry,
+      logger: quietLogger,
+      webpackConfigHook: (config) => {
+        const r = (config.resolve ??= {});
+        r.alias = { ...(r.alias as object), 'tatflow/runbook$': join(workflowsDir, 'runbook.js') };
+        r.modules = [...(r.modules ?? []), join(packageRoot, 'node_modules')];
+        return config;
+      },
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** webpack's report is long; keep errors only (they carry the reason a user runbook did not build). */
+const quietLogger = {
+  log: () => {},
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: (message: string) => process.stderr.write(`${message}\n`),
+};

@@ -1,0 +1,26 @@
+// The activities as the engine sees them, with their timeouts and retries. Short calls retry
+// forever with back-off (the TAT API may be down for a while; nothing is lost by waiting); polls
+// heartbeat, so a dead worker is noticed within the heartbeat timeout and the poll resumes elsewhere.
+
+import * as wf from '@temporalio/workflow';
+import type { createActivities } from '../../activities/index.js';
+
+type All = ReturnType<typeof createActivities>;
+
+const retry = { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 };
+
+export interface Activities {
+  calls: All;
+  polling: All;
+}
+
+export function engineActivities(): Activities {
+  return {
+    calls: wf.proxyActivities<All>({ startToCloseTimeout: '2 minutes', retry }),
+    polling: wf.proxyActivities<All>({
+      startToCloseTimeout: '24 hours',
+      heartbeatTimeout: '30 seconds',
+      retry,
+    }),
+  };
+}

@@ -1,0 +1,69 @@
+// Planning a rollout: targets into batches (lock-step), or the concurrency of a sliding window or a
+// ramp-up. Pure: the workflow and `tatflow preview` both use it.
+
+/** A batch size: a count, or a percentage of all targets like `"10%"`. */
+export type Size = number | `${number}%`;
+
+export type Shape =
+  | { kind: 'batches'; batches: Size[] }
+  | { kind: 'window'; maxConcurrency: Size }
+  | { kind: 'rampUp'; maxConcurrency: Size };
+
+/** Largest number of invocations TAT accepts per call on every API model (runbooks.md). */
+export const MAX_INSTANCES_PER_INVOCATION = 100;
+
+export function parseSize(s: string | number): Size {
+  if (typeof s === 'number') {
+    if (!Number.isInteger(s) || s < 1) throw new Error(`a size must be a whole number ≥ 1, not ${s}`);
+    return s;
+  }
+  const t = s.trim();
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(t);
+  if (pct) {
+    const v = Number(pct[1]);
+    if (!(v > 0 && v <= 100)) throw new Error(`a percentage must be in (0, 100], not ${t}`);
+    return `${v}%`;
+  }
+  if (/^\d+$/.test(t)) return parseSize(Number(t));
+  throw new Error(`"${s}" is neither a count (like 5) nor a percentage (like 10%)`);
+}
+
+/** A size resolved against `total` targets: a percentage is `max(1, floor(pct × total))`. */
+export function resolveSize(size: Size, total: number): number {
+  if (typeof size === 'number') return size;
+  const pct = Number(size.slice(0, -1));
+  // Rounded to 1e-9 first so 29% of 100 is 29, not 28 (0.29 × 100 = 28.999999999999996).
+  return Math.max(1, Math.floor(Math.round(((pct * total) / 100) * 1e9) / 1e9));
+}
+
+/** Targets into lock-step batches; the last size repeats until every target is planned. */
+export function planBatches<T>(targets: readonly T[], sizes: readonly Size[]): T[][] {
+  if (sizes.length === 0) throw new Error('batches: give at least one size');
+  const out: T[][] = [];
+  let i = 0;
+  let k = 0;
+  while (i < targets.length) {
+    const n = resolveSize(sizes[Math.min(k, sizes.length - 1)]!, targets.length);
+    out.push(targets.slice(i, i + n));
+    i += n;
+    k++;
+  }
+  return out;
+}
+
+/** Concurrency of the window (or the ramp-up's ceiling) for `total` targets, at least 1. */
+export function resolveConcurrency(size: Size, total: number): number {
+  return Math.max(1, resolveSize(size, total));
+}
+
+/** How many may be in flight in ramp-up after `finished` targets ended: 1, 2, 4 … up to the ceiling. */
+export function rampUpLimit(step: number, ceiling: number): number {
+  return Math.min(ceiling, 2 ** Math.min(step, 30));
+}
+
+/** Splits ids into invocations of at most `MAX_INSTANCES_PER_INVOCATION`. */
+export function chunk<T>(ids: readonly T[], size = MAX_INSTANCES_PER_INVOCATION): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < ids.length; i += size) out.push(ids.slice(i, i + size));
+  return out;
+}

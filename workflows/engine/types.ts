@@ -1,0 +1,184 @@
+// The data of a runbook run: what a runbook declares, the options of a run, the state the engine
+// keeps (carried across continue-as-new) and the progress it reports. Plain, serialisable data.
+
+import type { CommandSpec, TargetSelector, TaskResult } from '../../activities/types.js';
+import type { OutcomeClass } from './outcome.js';
+import type { Shape, Size } from './plan.js';
+
+export type { CommandSpec, TargetSelector };
+
+/** One thing done to every target of a batch, in order. A target that does not succeed stops. */
+export type TargetStep =
+  | {
+      kind: 'command';
+      /** Short key, unique in the runbook (`deploy`, `upgrade`): names the run's saved command. */
+      name: string;
+      command: CommandSpec;
+      /** Running it changes the target, so a target that started it is rolled back. Default true. */
+      changes?: boolean;
+      /** Values for the command's custom parameters. */
+      parameters?: Record<string, string>;
+    }
+  | {
+      kind: 'reboot';
+      name: string;
+      /** The command that reboots (it should return before the machine goes down). */
+      command: CommandSpec;
+      /** Seconds to wait for the agent to go offline, then to come back. */
+      offlineWithinSeconds?: number;
+      onlineWithinSeconds?: number;
+    };
+
+export interface HealthCheck {
+  command: CommandSpec;
+  /** Extra attempts after a failed check, `intervalSeconds` apart. */
+  retries?: number;
+  intervalSeconds?: number;
+  /** Run the check once per batch on this instance (a load balancer, a monitor) instead of on every target. */
+  onInstance?: string;
+}
+
+export interface Rollback {
+  command: CommandSpec;
+  /** Group targets by the version the probe read and pass it in this custom parameter (one invocation per version). */
+  versionParameter?: string;
+}
+
+/** What a runbook does to each target; built by the runbook from its parameters. */
+export interface RunbookDefinition {
+  /** Reads something before the change (stdout, trimmed, becomes the target's `version`); never changes the target. */
+  probe?: CommandSpec;
+  /** Given what the probe read, true when the target needs nothing (it is left alone and succeeds). */
+  alreadyDone?: (version: string) => boolean;
+  steps: TargetStep[];
+  healthCheck?: HealthCheck;
+  rollback?: Rollback;
+}
+
+export interface ApprovalOptions {
+  /** Gate before the first batch. */
+  beforeStart?: boolean;
+  /** Gate after the first (canary) batch. */
+  afterCanary?: boolean;
+  /** Gate before every batch (the first included). */
+  everyBatch?: boolean;
+  /** Give up after this long; then `onTimeout` decides. Default 24 h. */
+  timeoutSeconds?: number;
+  onTimeout?: 'fail' | 'continue';
+}
+
+/** Options of a run, common to every runbook. */
+export interface RolloutOptions {
+  region: string;
+  targets: TargetSelector;
+  /** Default: batches `[1, "10%", "50%"]`. */
+  shape?: Shape;
+  /** Counted errors allowed before the run breaches: a count or a percentage of all targets. Default 0. */
+  maxErrors?: Size | 0;
+  /** Cap in flight at remaining budget + 1, so errors never pass maxErrors + 1. */
+  strictBudget?: boolean;
+  /** DELIVER_FAILED and START_FAILED count against the budget too. */
+  countUndeliverable?: boolean;
+  /** Agents offline at plan time: skip them (default) or refuse to start. */
+  offline?: 'skip' | 'refuse';
+  approval?: ApprovalOptions;
+  /** Wait after each batch before its health check. */
+  bakeSeconds?: number;
+  /** Breach when no batch turned healthy for this long (reset by each healthy batch). */
+  progressDeadlineSeconds?: number;
+  /** How often task results are polled. Default 1000 ms. */
+  pollIntervalMs?: number;
+  /** Continue-as-new once the history has this many events (at a point where nothing is in flight). */
+  historyEventLimit?: number;
+}
+
+/** The input of every runbook workflow. */
+export interface RunbookInput<P = unknown> {
+  params: P;
+  rollout: RolloutOptions;
+  /** Set by the engine itself when it continues as new. */
+  resume?: RolloutState;
+}
+
+export type TargetPhase = 'pending' | 'running' | 'done' | 'skipped';
+
+export interface TargetState {
+  id: string;
+  /** Batch (or wave, in window and ramp-up shapes) index. */
+  batch: number;
+  phase: TargetPhase;
+  /** The step it is in or stopped at. */
+  step?: string;
+  outcome?: OutcomeClass;
+  /** TAT status of its last task. */
+  status?: string;
+  exitCode?: number | null;
+  invocationId?: string;
+  taskId?: string;
+  /** It started a changing step: rollback applies. */
+  changed?: boolean;
+  /** The health check failed on it. */
+  unhealthy?: boolean;
+  /** What the probe read before the change. */
+  version?: string;
+  /** Why it was skipped or failed, in words. */
+  reason?: string;
+  /** Head and tail of the output of the task that did not succeed. */
+  output?: string;
+  rollback?: { status: string; outcome: OutcomeClass; exitCode: number | null; output?: string };
+}
+
+export interface GateState {
+  name: string;
+  since: string;
+  timeoutAt: string;
+}
+
+export interface Decision {
+  by: string;
+  comment?: string;
+  at: string;
+}
+
+export type RunStatus =
+  'planning' | 'running' | 'paused' | 'waiting for approval' | 'rolling back' | 'succeeded' | 'failed';
+
+export interface BatchState {
+  index: number;
+  targets: string[];
+  status: 'pending' | 'running' | 'healthy' | 'failed' | 'skipped';
+  startedAt?: string;
+  endedAt?: string;
+}
+
+/** Everything the engine knows; carried across continue-as-new; the progress query returns it. */
+export interface RolloutState {
+  status: RunStatus;
+  reason?: string;
+  shapeKind: Shape['kind'];
+  batches: BatchState[];
+  targets: Record<string, TargetState>;
+  currentBatch: number;
+  errors: number;
+  maxErrors: number;
+  gate?: GateState;
+  decisions: Array<Decision & { gate: string; approved: boolean }>;
+  paused?: Decision;
+  aborted?: Decision;
+  /** Saved commands of this run, by step key: deleted when it ends. */
+  commands: Record<string, string>;
+  /** Invocations made and not yet settled (cancelled or final) */
+  inFlight: string[];
+  /** Times in ISO 8601. */
+  startedAt: string;
+  endedAt?: string;
+  progressDeadlineAt?: string;
+  /** How many times the run continued as new. */
+  generation: number;
+  /** Next wave index in window / ramp-up shapes. */
+  nextWave: number;
+}
+
+export type RunResult = RolloutState;
+
+export type { TaskResult };
