@@ -1,6 +1,8 @@
 // `tatflow worker`: the process that runs runbooks (built-in and the user's) and their activities.
 
 import { Command } from 'commander';
+import { pino } from 'pino';
+import { installTemporalLogger } from '../../worker/logging.js';
 import { startWorker } from '../../worker/main.js';
 import { engineOptions, engineSettings, type EngineFlags } from '../settings.js';
 import { onShutdown } from '../shutdown.js';
@@ -15,8 +17,10 @@ export function workerCommand(): Command {
       '--runbooks <file...>',
       'user runbook files (TypeScript or JavaScript) to load besides the built-in ones',
     )
-    .action(async (flags: EngineFlags & { runbooks?: string[] }) => {
+    .option('--log-level <level>', 'fatal, error, warn, info (default), debug, trace')
+    .action(async (flags: EngineFlags & { runbooks?: string[]; logLevel?: string }) => {
       const s = engineSettings(flags);
+      installTemporalLogger(pino({ level: flags.logLevel ?? 'info', base: { service: 'worker' } }));
       const w = await startWorker({
         temporalAddress: s.temporalAddress,
         namespace: s.namespace,

@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { TatClient } from '../../tat/node/client.js';
+import { pino } from 'pino';
 import { bundleRunbooks } from '../../worker/bundle.js';
+import { installTemporalLogger } from '../../worker/logging.js';
 import { startWorker, type RunningWorker } from '../../worker/main.js';
 import { progressQuery } from '../../workflows/engine/messages.js';
 import type { RolloutOptions, RolloutState, RunbookInput } from '../../workflows/engine/types.js';
@@ -81,6 +83,8 @@ export interface Engine {
 }
 
 let runNo = 0;
+// Failed runs are expected in these tests; the SDK's warnings about them would bury the results.
+installTemporalLogger(pino({ level: 'error', base: { service: 'worker' } }, pino.destination(2)));
 
 export async function startEngine(o: EngineOptions): Promise<Engine> {
   const temporal = await sharedTemporal();

@@ -20,6 +20,12 @@ import type {
   TargetStep,
 } from './types.js';
 
+/** InvokeCommand refusals about some instances of the call (the agent is not there). */
+const UNREACHABLE_CODES = new Set([
+  'ResourceUnavailable.AgentStatusNotOnline',
+  'ResourceUnavailable.AgentNotInstalled',
+  'ResourceUnavailable.InstanceStateNotRunning',
+]);
 const DEFAULT_SHAPE: Shape = { kind: 'batches', batches: [1, '10%', '50%'] };
 /** Output excerpts kept in the run's state, in total (Temporal refuses payloads over ~2 MB). */
 const OUTPUT_BUDGET_BYTES = 256 * 1024;
@@ -45,7 +51,14 @@ export class Rollout {
   private readonly tracker: TaskTracker;
   private readonly control: Control;
   private outputBytes = 0;
-  private readonly runId = wf.workflowInfo().workflowId;
+  /** Stable across continue-as-new, unique per run: names the run's saved commands. */
+  private readonly runId = wf.workflowInfo().firstExecutionRunId;
+  /** Invocations CancelInvocation was sent for, and the rollback's (never cancelled). */
+  private readonly cancelSent = new Set<string>();
+  private readonly rollbackInvocations = new Set<string>();
+  private ended = false;
+  /** Cancellations under way (the abort watcher's and the clean-up's). */
+  private readonly cancels: Promise<void>[] = [];
   /** Bumped on every change that may let a waiting dispatcher go on. */
   private tick = 0;
   /** Targets with a counted task in flight (strict budget). */
@@ -86,6 +99,7 @@ export class Rollout {
   /** Runs the rollout to its end; throws a non-retryable failure naming the reason when it fails. */
   async run(): Promise<RolloutState> {
     const polling = this.tracker.run();
+    const aborting = this.cancelOnAbort();
     let cancelled: unknown;
     let continued = false;
     try {
@@ -102,13 +116,14 @@ export class Rollout {
     try {
       await wf.CancellationScope.nonCancellable(async () => {
         if (continued) return;
-        if (this.state.aborted) await this.cancelInFlight();
+        if (cancelled) await this.cancelAbandoned();
         if ((this.state.aborted || this.state.reason) && this.def.rollback) await this.rollback();
         await this.cleanUp();
       });
     } finally {
+      this.ended = true;
       this.tracker.stop();
-      await polling;
+      await Promise.all([polling, aborting]);
     }
     if (continued) {
       await wf.condition(wf.allHandlersFinished);
@@ -227,7 +242,10 @@ export class Rollout {
         }
         const index = this.state.nextWave++;
         const batch: BatchState = { index, targets: queue.slice(0, n).map((t) => t.id), status: 'pending' };
-        for (const id of batch.targets) this.state.targets[id]!.batch = index;
+        for (const id of batch.targets) {
+          this.state.targets[id]!.batch = index;
+          this.busy.add(id); // admitted now: counts as in flight before its invocation exists
+        }
         this.state.batches.push(batch);
         this.state.currentBatch = index;
         const wave = this.runWave(batch);
@@ -410,19 +428,18 @@ export class Rollout {
     for (;;) {
       const blocked = !step.always && this.stopped();
       if (blocked) queue.length = 0;
-      const n = step.always || !step.counts ? queue.length : this.admit(queue.length);
-      for (const ids of chunk(queue.splice(0, Math.max(0, n)))) {
+      // Targets the window already admitted (and reserved) go at once; the rest wait for the budget.
+      const reserved = queue.filter((id) => this.busy.has(id)).length;
+      const n = step.always || !step.counts ? queue.length : reserved + this.admit(queue.length - reserved);
+      for (const planned of chunk(queue.splice(0, Math.max(0, n)))) {
         const key = `${prefix}.${step.key}.c${chunkNo++}.a${attempt}`;
-        if (step.key !== 'rollback') for (const id of ids) this.state.targets[id]!.step = step.key;
+        if (step.key !== 'rollback') for (const id of planned) this.state.targets[id]!.step = step.key;
+        const invoked = await this.invoke(batch, step, commandId, planned, key, parameters);
+        if (!invoked) continue;
+        const { invocationId, ids } = invoked;
         if (step.counts) for (const id of ids) this.busy.add(id);
-        const { invocationId } = await this.acts.calls.invokeChunk({
-          region: this.opts.region,
-          commandId,
-          instanceIds: ids,
-          key,
-          ...(parameters ? { parameters } : {}),
-        });
         this.state.inFlight.push(invocationId);
+        if (step.always) this.rollbackInvocations.add(invocationId);
         mine.push(invocationId);
         this.tracker.watch(invocationId, ids.length, step.output);
         if (step.key !== 'rollback' && step.key !== 'health')
@@ -449,6 +466,68 @@ export class Rollout {
     return out;
   }
 
+  /**
+   * invokeChunk; when TAT refuses the call because some agents are offline (real TAT checks at the
+   * call), those targets end undeliverable and the rest are invoked under a derived key.
+   */
+  private async invoke(
+    batch: BatchState,
+    step: RunnableStep,
+    commandId: string,
+    planned: string[],
+    key: string,
+    parameters?: Record<string, string>,
+  ): Promise<{ invocationId: string; ids: string[] } | undefined> {
+    let ids = planned;
+    for (let retry = 0; ids.length > 0; retry++) {
+      try {
+        const { invocationId } = await this.acts.calls.invokeChunk({
+          region: this.opts.region,
+          commandId,
+          instanceIds: ids,
+          key: retry === 0 ? key : `${key}.r${retry}`,
+          ...(parameters ? { parameters } : {}),
+        });
+        return { invocationId, ids };
+      } catch (e) {
+        const code =
+          e instanceof wf.ActivityFailure && e.cause instanceof wf.ApplicationFailure
+            ? e.cause.type
+            : undefined;
+        if (!code || !UNREACHABLE_CODES.has(code)) throw e;
+        const status = await this.acts.calls.agentStatus({ region: this.opts.region, instanceIds: ids });
+        const away = new Set([...status.offline, ...status.unknown]);
+        if (away.size === 0) throw e;
+        for (const id of away) {
+          if (step.always) {
+            const t = this.state.targets[id]!;
+            t.rollback = {
+              status: 'DELIVER_FAILED',
+              outcome: 'undeliverable',
+              exitCode: null,
+              output: `agent offline: ${code}`,
+            };
+            continue;
+          }
+          this.busy.delete(id);
+          this.fail(id, 'undeliverable', `agent offline at dispatch (${code})`, step.key);
+          this.countError(batch, step, 'undeliverable');
+        }
+        ids = ids.filter((id) => !away.has(id));
+      }
+    }
+    return undefined;
+  }
+
+  private countError(batch: BatchState, step: RunnableStep, outcome: OutcomeClass): void {
+    if (!step.counts || !countsAsError(outcome, { countUndeliverable: this.opts.countUndeliverable })) return;
+    this.state.errors++;
+    if (isBreached(this.state.errors, this.state.maxErrors))
+      this.breach(
+        `error budget exceeded: ${this.state.errors} failed > maxErrors ${this.state.maxErrors} in batch ${batch.index + 1}`,
+      );
+  }
+
   private onStepResult(batch: BatchState, step: RunnableStep, r: TaskResult): void {
     if (step.counts) this.busy.delete(r.instanceId);
     const t = this.state.targets[r.instanceId];
@@ -472,13 +551,7 @@ export class Rollout {
       step.key,
       r.output,
     );
-    if (step.counts && countsAsError(r.outcome, { countUndeliverable: this.opts.countUndeliverable })) {
-      this.state.errors++;
-      if (isBreached(this.state.errors, this.state.maxErrors))
-        this.breach(
-          `error budget exceeded: ${this.state.errors} failed > maxErrors ${this.state.maxErrors} in batch ${batch.index + 1}`,
-        );
-    }
+    this.countError(batch, step, r.outcome);
   }
 
   private fail(id: string, outcome: OutcomeClass, reason: string, step: string, output?: string): void {
@@ -609,10 +682,28 @@ export class Rollout {
     for (const b of this.state.batches) if (b.status === 'pending') b.status = 'skipped';
   }
 
-  /** CancelInvocation on everything in flight (recorded by this run) and wait until no process is left. */
-  private async cancelInFlight(): Promise<void> {
-    const ids = this.tracker.open();
-    if (ids.length === 0) return;
+  /** On abort: cancel every invocation in flight, and each one made later (an invoke that was under way). */
+  private cancelOnAbort(): Promise<void> {
+    const cancellable = () =>
+      this.tracker.open().filter((id) => !this.cancelSent.has(id) && !this.rollbackInvocations.has(id));
+    return wf.CancellationScope.nonCancellable(async () => {
+      for (;;) {
+        await wf.condition(() => this.ended || (!!this.state.aborted && cancellable().length > 0));
+        if (this.ended) return;
+        await this.cancelInvocations(cancellable());
+      }
+    });
+  }
+
+  /** CancelInvocation, then wait (bounded) until their processes are gone; results go to the tracker. */
+  private cancelInvocations(ids: string[]): Promise<void> {
+    const p = this.sendCancel(ids);
+    this.cancels.push(p);
+    return p;
+  }
+
+  private async sendCancel(ids: string[]): Promise<void> {
+    for (const id of ids) this.cancelSent.add(id);
     const r = await this.acts.polling.cancelInvocations({
       region: this.opts.region,
       invocationIds: ids,
@@ -620,16 +711,39 @@ export class Rollout {
       pollIntervalMs: this.opts.pollIntervalMs ?? 1000,
     });
     this.tracker.absorb(r.results);
-    for (const res of r.results) {
+    if (!r.settled) this.state.reason ??= 'aborted, but some remote processes did not stop within 5 minutes';
+  }
+
+  /**
+   * After the workflow was cancelled: its batches were abandoned mid-way, so cancel what it recorded
+   * and what it can look up (an invocation whose answer never came back), and record the ends here.
+   */
+  private async cancelAbandoned(): Promise<void> {
+    const found = await this.acts.calls.openInvocations({
+      region: this.opts.region,
+      commandIds: Object.values(this.state.commands),
+    });
+    const ids = [...new Set([...this.tracker.open(), ...found])].filter((id) => !this.cancelSent.has(id));
+    if (ids.length > 0) {
+      for (const id of found) if (!this.tracker.results(id).length) this.tracker.watch(id, 0, 'failures');
+      await this.cancelInvocations(ids);
+    }
+    await Promise.all(this.cancels);
+    const results = [...this.cancelSent].flatMap((id) => this.tracker.results(id));
+    for (const res of results) {
       const t = this.state.targets[res.instanceId];
       if (!t || t.phase !== 'running') continue;
       if (res.started) t.changed = true;
-      Object.assign(t, { status: res.status, exitCode: res.exitCode, taskId: res.taskId });
+      Object.assign(t, {
+        status: res.status,
+        exitCode: res.exitCode,
+        taskId: res.taskId,
+        invocationId: res.invocationId,
+      });
       this.fail(res.instanceId, res.outcome, `aborted: ${res.status}`, t.step ?? '', res.output);
     }
     for (const t of Object.values(this.state.targets))
       if (t.phase === 'running') Object.assign(t, { phase: 'done', outcome: 'cancelled', reason: 'aborted' });
-    if (!r.settled) this.state.reason ??= 'aborted, but some remote processes did not stop within 5 minutes';
   }
 
   // ---- rollback ----

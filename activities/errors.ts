@@ -1,0 +1,70 @@
+// How a failed TAT API call reaches Temporal. A request the API refuses for what it is (bad
+// parameters, unknown resources, missing rights, an unsupported action) fails the same way on
+// every retry, so it becomes a non-retryable ApplicationFailure whose type is the TAT error code.
+// Everything else (network errors, InternalError, RequestLimitExceeded, a resource that is busy
+// for now) is thrown as it is, and Temporal retries it with back-off.
+
+import { ApplicationFailure } from '@temporalio/common';
+import sdkException from 'tencentcloud-sdk-nodejs/tencentcloud/common/exception/tencent_cloud_sdk_exception.js';
+
+const TencentCloudSDKHttpException = sdkException.default;
+
+/** Code prefixes that name a permanent refusal. `LimitExceeded` does not match `RequestLimitExceeded`. */
+const PERMANENT_PREFIXES = [
+  'InvalidParameter', // and InvalidParameterValue
+  'ResourceNotFound',
+  'UnauthorizedOperation',
+  'AuthFailure',
+  'LimitExceeded',
+  'UnsupportedOperation',
+];
+/** Whole codes that are permanent too: the request itself is wrong, or the quota is used up. */
+const PERMANENT_CODES = new Set([
+  'MissingParameter',
+  'UnknownParameter',
+  'InvalidAction',
+  'UnsupportedRegion',
+  'ResourceUnavailable.UserHasNoQuotaCode',
+  // Decided per instance at the call: the engine takes such targets out and goes on with the rest.
+  'ResourceUnavailable.AgentStatusNotOnline',
+  'ResourceUnavailable.AgentNotInstalled',
+  'ResourceUnavailable.InstanceStateNotRunning',
+]);
+
+/** The TAT error code of an API error answered by the server; undefined for network errors. */
+export function tatErrorCode(e: unknown): string | undefined {
+  if (!(e instanceof TencentCloudSDKHttpException)) return undefined;
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && code !== '' ? code : undefined;
+}
+
+/** The TAT error code of a failed call, raw (SDK error) or classified (ApplicationFailure). */
+export function errorCode(e: unknown): string | undefined {
+  if (e instanceof ApplicationFailure) return e.type ?? undefined;
+  return tatErrorCode(e);
+}
+
+export function isPermanentCode(code: string): boolean {
+  return PERMANENT_CODES.has(code) || PERMANENT_PREFIXES.some((p) => code.startsWith(p));
+}
+
+/** The error to throw for a failed call: a non-retryable failure for a permanent refusal, else `e`. */
+export function classifyTatError(e: unknown, what: string): unknown {
+  const code = tatErrorCode(e);
+  if (code === undefined || !isPermanentCode(code)) return e;
+  return ApplicationFailure.nonRetryable(`${what}: ${code}: ${(e as Error).message}`, code);
+}
+
+/** Runs one API call; a permanent refusal comes out as a non-retryable failure. */
+export async function tatCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    throw classifyTatError(e, what);
+  }
+}
+
+/** A non-retryable failure for a request that is wrong on our side (before any API call). */
+export function badInput(message: string, type = 'tatflow.BadInput'): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, type);
+}

@@ -1,0 +1,146 @@
+// The agent activities against a real tatd and three real agent processes, which the tests stop
+// and start again: agent status, target selectors, and waiting for a reboot.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createActivities } from '../../activities/index.js';
+import type { TatClient } from '../../tat/node/client.js';
+import { startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
+import { client, startTatd, type Tatd } from '../helpers/tatd.js';
+import { sleep } from '../helpers/wait.js';
+
+const ACCOUNT = { secretId: 'AKIDagents', secretKey: 'agents-secret', appId: '1300000201' };
+const region = 'ap-guangzhou';
+
+let tatd: Tatd;
+let tat: TatClient;
+let agents: AgentProcess[];
+let ids: string[];
+let acts: ReturnType<typeof createActivities>;
+
+const newEnv = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+const runIn = <I, O>(env: MockActivityEnvironment, fn: (i: I) => Promise<O>, input: I): Promise<O> =>
+  env.run(fn, input);
+const run = <I, O>(fn: (i: I) => Promise<O>, input: I): Promise<O> => runIn(newEnv(), fn, input);
+
+before(async () => {
+  tatd = await startTatd({
+    accounts: [`${ACCOUNT.secretId}:${ACCOUNT.secretKey}:${ACCOUNT.appId}`],
+    openEnrollment: true,
+  });
+  tat = client(tatd, ACCOUNT);
+  agents = ['ag-a', 'ag-b', 'ag-c'].map((m) =>
+    startAgent(tatd.url, {
+      machineId: m,
+      account: ACCOUNT.appId,
+      dir: mkdtempSync(join(tmpdir(), 'tatflow-agent-')),
+      maxBackoffSeconds: 3,
+    }),
+  );
+  ids = agents.map((a) => a.instanceId);
+  await waitAgents(tat, ids);
+  acts = createActivities({ secretId: ACCOUNT.secretId, secretKey: ACCOUNT.secretKey, endpoint: tatd.url });
+});
+
+after(async () => {
+  await Promise.all(agents.map((a) => a.stop()));
+  await tatd.stop();
+});
+
+/** Starts a stopped agent again and waits until it is online. */
+async function restart(a: AgentProcess): Promise<void> {
+  a.start();
+  await waitAgents(tat, [a.instanceId]);
+}
+
+describe('agentStatus', () => {
+  test('sorts instances into online, offline and unknown to TAT', async () => {
+    const [a, b, c] = agents as [AgentProcess, AgentProcess, AgentProcess];
+    await c.stop();
+    try {
+      await waitAgents(tat, [c.instanceId], 'Offline');
+      const r = await run(acts.agentStatus, {
+        region,
+        instanceIds: [a.instanceId, 'ins-zzzzzzzz', b.instanceId, c.instanceId, 'not-an-id', a.instanceId],
+      });
+      assert.deepEqual(r, {
+        online: [a.instanceId, b.instanceId],
+        offline: [c.instanceId],
+        unknown: ['ins-zzzzzzzz', 'not-an-id'],
+      });
+    } finally {
+      await restart(c);
+    }
+  });
+});
+
+describe('resolveTargets', () => {
+  test('instance ids as given, without repeats, in their order', async () => {
+    const r = await run(acts.resolveTargets, {
+      region,
+      selector: { instanceIds: [ids[2]!, ids[0]!, ids[2]!] },
+    });
+    assert.deepEqual(r, [ids[2], ids[0]]);
+  });
+
+  test('`online` is every instance with an online agent in the region', async () => {
+    const b = agents[1]!;
+    assert.deepEqual(
+      (await run(acts.resolveTargets, { region, selector: { online: true } })).sort(),
+      [...ids].sort(),
+    );
+    await b.stop();
+    try {
+      await waitAgents(tat, [b.instanceId], 'Offline');
+      const r = await run(acts.resolveTargets, { region, selector: { online: true } });
+      assert.deepEqual(r.sort(), [ids[0], ids[2]].sort());
+    } finally {
+      await restart(b);
+    }
+  });
+
+  test('a managed-name selector fails clearly where DescribeRegisterInstances is not served', async () => {
+    await assert.rejects(run(acts.resolveTargets, { region, selector: { managedName: 'web' } }), (e) => {
+      assert.ok(e instanceof ApplicationFailure);
+      assert.equal(e.type, 'UnsupportedOperation');
+      assert.equal(e.nonRetryable, true);
+      assert.match(e.message, /DescribeRegisterInstances/);
+      return true;
+    });
+  });
+});
+
+describe('waitReboot', () => {
+  test('tells apart agents that came back, never went away, and did not come back', async () => {
+    const [a, b, c] = agents as [AgentProcess, AgentProcess, AgentProcess];
+    const env = newEnv();
+    let beats = 0;
+    env.on('heartbeat', () => beats++);
+    const waiting = runIn(env, acts.waitReboot, {
+      region,
+      instanceIds: ids,
+      offlineWithinMs: 2500,
+      onlineWithinMs: 5000,
+      pollIntervalMs: 100,
+    });
+    try {
+      // a "reboots": gone for a moment, then back; c goes and stays away; b stays.
+      await Promise.all([a.stop(), c.stop()]);
+      await sleep(500);
+      a.start();
+      const r = await waiting;
+      assert.deepEqual(r, { back: [a.instanceId], notRebooted: [b.instanceId], notBack: [c.instanceId] });
+      assert.ok(beats > 0, 'it heartbeats while it waits');
+    } finally {
+      await waiting.catch(() => undefined);
+      if (c.proc.exitCode !== null || c.proc.signalCode !== null) c.start();
+      await waitAgents(tat, ids);
+    }
+  });
+});

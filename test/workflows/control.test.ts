@@ -1,0 +1,186 @@
+// Approval gates, pause/resume, abort and workflow cancellation, end to end on 5 real agents.
+
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  abortUpdate,
+  approveUpdate,
+  pauseUpdate,
+  rejectUpdate,
+  resumeUpdate,
+} from '../../workflows/engine/messages.js';
+import type { RolloutState } from '../../workflows/engine/types.js';
+import { startEngine, type Engine } from '../helpers/engine.js';
+import { processesMatching } from '../helpers/invocations.js';
+import { stopSharedTemporal } from '../helpers/temporal.js';
+import { sleep } from '../helpers/wait.js';
+
+let e: Engine;
+
+before(async () => {
+  e = await startEngine({ taskQueue: 'control', agents: 5 });
+});
+after(async () => {
+  await e?.stop();
+  await stopSharedTemporal();
+});
+
+const lines = (f: string) =>
+  existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : [];
+
+/** An update the run refuses, with the reason it gave. */
+async function refused(p: Promise<unknown>, reason: RegExp): Promise<void> {
+  const err = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  assert.ok(err instanceof WorkflowUpdateFailedError, `the update should be refused, got ${String(err)}`);
+  assert.match(err.cause?.message ?? '', reason);
+}
+
+async function failure(h: WorkflowHandle): Promise<string> {
+  const err = await h.result().then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  assert.ok(err instanceof WorkflowFailedError, `the run should fail, got ${String(err)}`);
+  return err.cause?.message ?? '';
+}
+
+test('an approval gate after the canary waits; approve lets the run go on and is recorded', async () => {
+  const log = join(e.work, 'gate-approve.log');
+  const h = await e.start(
+    'rollingCommand',
+    { command: { content: `echo "$TEST_INSTANCE" >> ${log}` } },
+    { shape: { kind: 'batches', batches: [1, 4] }, approval: { afterCanary: true } },
+  );
+  const s = await e.waitProgress(h, (p) => p.gate?.name === 'after canary', 'the gate after the canary');
+  assert.equal(s.status, 'waiting for approval');
+  await sleep(1000);
+  assert.equal(lines(log).length, 1, 'only the canary ran while the gate waits');
+  await refused(h.executeUpdate(approveUpdate, { args: [{ by: '' }] }), /"by" is required/);
+  const answer = await h.executeUpdate(approveUpdate, {
+    args: [{ by: 'alice', comment: 'canary looks fine' }],
+  });
+  assert.match(answer, /approved gate "after canary"/);
+  const done: RolloutState = await h.result();
+  assert.equal(done.status, 'succeeded');
+  assert.equal(lines(log).length, 5);
+  assert.deepEqual(
+    done.decisions.map((d) => [d.gate, d.approved, d.by, d.comment]),
+    [['after canary', true, 'alice', 'canary looks fine']],
+  );
+});
+
+test('reject at the gate before start aborts the run before anything runs', async () => {
+  const log = join(e.work, 'gate-reject.log');
+  const h = await e.start(
+    'rollingCommand',
+    { command: { content: `echo "$TEST_INSTANCE" >> ${log}` } },
+    { approval: { beforeStart: true } },
+  );
+  await e.waitProgress(h, (p) => p.gate?.name === 'before start', 'the gate before start');
+  await h.executeUpdate(rejectUpdate, { args: [{ by: 'bob', comment: 'change freeze' }] });
+  assert.match(await failure(h), /aborted by bob: change freeze/);
+  assert.equal(lines(log).length, 0);
+});
+
+test('a gate that times out fails the run, or continues when told to', async () => {
+  const h1 = await e.start(
+    'rollingCommand',
+    { command: { content: 'true' } },
+    { approval: { beforeStart: true, timeoutSeconds: 1 } },
+  );
+  assert.match(await failure(h1), /approval timed out at gate "before start"/);
+  const h2 = await e.start(
+    'rollingCommand',
+    { command: { content: 'true' } },
+    { approval: { beforeStart: true, timeoutSeconds: 1, onTimeout: 'continue' } },
+  );
+  const s: RolloutState = await h2.result();
+  assert.equal(s.status, 'succeeded');
+  assert.equal(s.decisions[0]?.by, 'timeout');
+});
+
+test('pause holds before the next batch; resume goes on', async () => {
+  const log = join(e.work, 'pause.log');
+  const h = await e.start(
+    'rollingCommand',
+    { command: { content: `sleep 1; echo "$TEST_INSTANCE" >> ${log}` } },
+    { shape: { kind: 'batches', batches: [1, 4] } },
+  );
+  await e.waitProgress(h, (p) => p.batches[0]?.status === 'running', 'batch 1 running');
+  await h.executeUpdate(pauseUpdate, { args: [{ by: 'carol' }] });
+  await refused(h.executeUpdate(pauseUpdate, { args: [{ by: 'carol' }] }), /already paused/);
+  await refused(h.executeUpdate(approveUpdate, { args: [{ by: 'carol' }] }), /no approval gate is waiting/);
+  const held = await e.waitProgress(
+    h,
+    (p) => p.batches[0]?.status === 'healthy' && p.status === 'paused',
+    'paused after batch 1',
+  );
+  assert.equal(held.batches[1]!.status, 'pending');
+  await sleep(1500);
+  assert.equal(lines(log).length, 1, 'nothing new starts while paused');
+  await h.executeUpdate(resumeUpdate, { args: [{ by: 'carol' }] });
+  const s: RolloutState = await h.result();
+  assert.equal(s.status, 'succeeded');
+  assert.equal(lines(log).length, 5);
+});
+
+test('abort mid-batch cancels the invocations, leaves no remote process, and rolls back the changed targets', async () => {
+  const marker = `sleep 98${String(Date.now()).slice(-5)}1`;
+  const rolled = join(e.work, 'abort-rollback.log');
+  const h = await e.start(
+    'rollingCommand',
+    {
+      command: { content: marker, timeout: 300 },
+      rollback: { content: `echo "$TEST_INSTANCE" >> ${rolled}` },
+    },
+    { shape: { kind: 'batches', batches: [2, 3] } },
+  );
+  await e.waitProgress(
+    h,
+    (p) => p.batches[0]?.targets.every((id) => p.targets[id]!.invocationId) ?? false,
+    'batch 1 dispatched',
+  );
+  const s0 = await e.progress(h);
+  const first = s0.batches[0]!.targets;
+  for (let i = 0; i < 100 && processesMatching(marker).length < 2; i++) await sleep(100);
+  assert.equal(processesMatching(marker).length, 2, 'both targets of batch 1 run the command');
+  await h.executeUpdate(abortUpdate, { args: [{ by: 'dave', comment: 'wrong build' }] });
+  assert.match(await failure(h), /aborted by dave: wrong build/);
+  assert.deepEqual(processesMatching(marker), [], 'no remote process is left');
+  const s = await e.progress(h);
+  for (const id of first) {
+    assert.equal(s.targets[id]!.status, 'TERMINATED');
+    assert.equal(s.targets[id]!.changed, true);
+  }
+  assert.deepEqual(lines(rolled).sort(), [...first].sort());
+  assert.equal(Object.values(s.targets).filter((t) => t.phase === 'skipped').length, 3);
+});
+
+test('cancelling the workflow cleans up like abort: no remote process is left', async () => {
+  const marker = `sleep 98${String(Date.now()).slice(-5)}2`;
+  const h = await e.start(
+    'rollingCommand',
+    { command: { content: marker, timeout: 300 } },
+    { shape: { kind: 'batches', batches: [5] } },
+  );
+  for (let i = 0; i < 150 && processesMatching(marker).length < 5; i++) await sleep(100);
+  assert.equal(processesMatching(marker).length, 5);
+  await h.cancel();
+  const err = await h.result().then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  assert.ok(err instanceof WorkflowFailedError);
+  assert.deepEqual(processesMatching(marker), []);
+  const s = await e.progress(h);
+  assert.deepEqual(
+    Object.values(s.targets).map((t) => [t.status, t.changed]),
+    e.ids.map(() => ['TERMINATED', true]),
+  );
+});
