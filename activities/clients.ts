@@ -12,8 +12,8 @@ export interface ActivitiesConfig {
 
 export type ClientFor = (region: string) => TatClient;
 
-/** Seconds per API request: under the engine's 30 s heartbeat timeout, so a hung call fails first. */
-const REQUEST_TIMEOUT_SECONDS = 20;
+/** Seconds per API request: under the engine's 15 s heartbeat timeout, so a hung call fails first. */
+const REQUEST_TIMEOUT_SECONDS = 10;
 
 export function clientsFor(config: ActivitiesConfig): ClientFor {
   const clients = new Map<string, TatClient>();

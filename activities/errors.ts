@@ -4,6 +4,7 @@
 // Everything else (network errors, InternalError, RequestLimitExceeded, a resource that is busy
 // for now) is thrown as it is, and Temporal retries it with back-off.
 
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import sdkException from 'tencentcloud-sdk-nodejs/tencentcloud/common/exception/tencent_cloud_sdk_exception.js';
 
@@ -55,8 +56,21 @@ export function classifyTatError(e: unknown, what: string): unknown {
   return ApplicationFailure.nonRetryable(`${what}: ${code}: ${(e as Error).message}`, code);
 }
 
-/** Runs one API call; a permanent refusal comes out as a non-retryable failure. */
+/** Inside an activity, a heartbeat; outside (the CLI's preview uses the same calls), nothing. */
+function heartbeat(): void {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    // not in an activity
+  }
+}
+
+/**
+ * Runs one API call; a permanent refusal comes out as a non-retryable failure. Each call heartbeats,
+ * so even short activities can have a heartbeat timeout and a dead worker is noticed in seconds.
+ */
 export async function tatCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  heartbeat();
   try {
     return await call();
   } catch (e) {

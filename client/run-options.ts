@@ -136,7 +136,7 @@ function shape(f: RunFlags): Shape | undefined {
 
 function maxErrors(v: string | undefined): Size | 0 | undefined {
   if (v === undefined) return undefined;
-  if (v.trim() === '0' || v.trim() === '0%') return 0;
+  if (/^0+(\.0+)?%?$/.test(v.trim())) return 0;
   return size('max-errors', v);
 }
 
@@ -152,12 +152,13 @@ export function rolloutOptions(f: RunFlags, region: string): RolloutOptions {
   if (f.strictBudget) o.strictBudget = true;
   if (f.countUndeliverable) o.countUndeliverable = true;
   if (f.refuseOffline) o.offline = 'refuse';
-  if (f.approveBeforeStart || f.approveAfterCanary || f.approveEveryBatch || f.approvalTimeout || onTimeout) {
+  const approvalTimeout = positiveInt('approval-timeout', f.approvalTimeout);
+  if (f.approveBeforeStart || f.approveAfterCanary || f.approveEveryBatch || approvalTimeout || onTimeout) {
     o.approval = {
       ...(f.approveBeforeStart ? { beforeStart: true } : {}),
       ...(f.approveAfterCanary ? { afterCanary: true } : {}),
       ...(f.approveEveryBatch ? { everyBatch: true } : {}),
-      ...(f.approvalTimeout ? { timeoutSeconds: positiveInt('approval-timeout', f.approvalTimeout) } : {}),
+      ...(approvalTimeout ? { timeoutSeconds: approvalTimeout } : {}),
       ...(onTimeout ? { onTimeout } : {}),
     };
   }
@@ -213,10 +214,20 @@ function extraParams(f: RunFlags): Record<string, unknown> {
 /** The runbook's parameters from the flags (built-in runbooks) and --param/--params (any runbook). */
 export function runbookParams(runbook: string, f: RunFlags): Record<string, unknown> {
   const health = script('health-check', f.healthCheck, f);
+  for (const [flag, v] of [
+    ['health-retries', f.healthRetries],
+    ['health-interval', f.healthInterval],
+    ['health-on', f.healthOn],
+  ] as const)
+    if (v !== undefined && !health) throw new Error(`--${flag}: needs --health-check`);
+  const retries = positiveInt('health-retries', f.healthRetries, 0);
+  const interval = positiveInt('health-interval', f.healthInterval);
+  if (f.healthOn !== undefined && !/^(ins|lhins|rins)-[0-9a-z]+$/.test(f.healthOn))
+    throw new Error(`--health-on: not an instance id: "${f.healthOn}"`);
   const healthCheck = health && {
     command: health,
-    ...(f.healthRetries ? { retries: positiveInt('health-retries', f.healthRetries, 0) } : {}),
-    ...(f.healthInterval ? { intervalSeconds: positiveInt('health-interval', f.healthInterval) } : {}),
+    ...(retries !== undefined ? { retries } : {}),
+    ...(interval !== undefined ? { intervalSeconds: interval } : {}),
     ...(f.healthOn ? { onInstance: f.healthOn } : {}),
   };
   const rollback = script('rollback', f.rollback, f);
@@ -232,14 +243,17 @@ export function runbookParams(runbook: string, f: RunFlags): Record<string, unkn
         throw new Error(`--command-file: ${(e as Error).message}`);
       }
     }
-    const command = script('command', content, f);
+    const command = script(f.commandFile !== undefined ? 'command-file' : 'command', content, f);
     if (command) p.command = command;
   } else if (runbook === 'rollingAppUpdate') {
     const probe = script('probe', f.probe, f);
     const deploy = script('deploy', f.deploy, f);
     if (probe) p.probe = probe;
     if (deploy) p.deploy = deploy;
-    if (f.appVersion !== undefined) p.version = f.appVersion;
+    if (f.appVersion !== undefined) {
+      if (f.appVersion.trim() === '') throw new Error('--app-version: the version is empty');
+      p.version = f.appVersion;
+    }
   } else if (runbook === 'patchFleet') {
     if (f.packages !== undefined)
       p.packages = f.packages

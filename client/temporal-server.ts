@@ -209,15 +209,17 @@ function collectLines(child: ChildProcess, onLine?: (line: string) => void): str
 
 /** Whether the frontend answers and the namespace is registered. */
 async function answers(address: string, namespace: string): Promise<boolean> {
-  let connection: Connection | undefined;
+  // lazy + ensureConnected, not connect(): a failed connect() leaves its channel (and a socket to
+  // whatever listens there) open, with no handle to close it.
+  const connection = Connection.lazy({ address, connectTimeout: 2_000 });
   try {
-    connection = await Connection.connect({ address, connectTimeout: 2_000 });
+    await connection.ensureConnected();
     await connection.workflowService.describeNamespace({ namespace });
     return true;
   } catch {
     return false;
   } finally {
-    await connection?.close();
+    await connection.close();
   }
 }
 
@@ -261,7 +263,7 @@ export async function startTemporalDevServer(
   };
 
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!(await answers(address, opts.namespace ?? 'default'))) {
+  for (;;) {
     if (exited(child)) {
       await Promise.race([closed, sleep(1_000)]); // its last words may still be in the pipe
       throw new Error(
@@ -276,6 +278,7 @@ export async function startTemporalDevServer(
           tail.join('\n'),
       );
     }
+    if (await answers(address, opts.namespace ?? 'default')) break;
     await sleep(200);
   }
   return { address, ...(uiPort !== undefined ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}), pid, stop };

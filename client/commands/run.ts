@@ -116,7 +116,7 @@ export function previewCommand(): Command {
           : `skipped (agent offline or unknown): ${[...away].join(', ')}`,
       );
     if (shape.kind === 'batches') {
-      const batches = planBatches(live, shape.batches);
+      const batches = planBatches(live, shape.batches, ids.length);
       lines.push(
         renderTable(
           ['batch', 'size', 'targets'],

@@ -16,10 +16,15 @@ export interface Activities {
 
 export function engineActivities(): Activities {
   return {
-    calls: wf.proxyActivities<All>({ startToCloseTimeout: '2 minutes', retry }),
+    // Every API call heartbeats (activities/errors.ts): a worker that died mid-call is noticed in 15 s.
+    calls: wf.proxyActivities<All>({
+      startToCloseTimeout: '5 minutes',
+      heartbeatTimeout: '15 seconds',
+      retry,
+    }),
     polling: wf.proxyActivities<All>({
       startToCloseTimeout: '24 hours',
-      heartbeatTimeout: '30 seconds',
+      heartbeatTimeout: '15 seconds',
       retry,
     }),
   };

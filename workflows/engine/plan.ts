@@ -36,14 +36,18 @@ export function resolveSize(size: Size, total: number): number {
   return Math.max(1, Math.floor(Math.round(((pct * total) / 100) * 1e9) / 1e9));
 }
 
-/** Targets into lock-step batches; the last size repeats until every target is planned. */
-export function planBatches<T>(targets: readonly T[], sizes: readonly Size[]): T[][] {
+/**
+ * Targets into lock-step batches; the last size repeats until every target is planned. Percentages
+ * are of `total`: all targets of the run, offline ones included (default: the targets given).
+ */
+export function planBatches<T>(targets: readonly T[], sizes: readonly Size[], total = targets.length): T[][] {
   if (sizes.length === 0) throw new Error('batches: give at least one size');
+  for (const s of sizes) parseSize(s); // sizes from a Temporal client never went through the CLI
   const out: T[][] = [];
   let i = 0;
   let k = 0;
   while (i < targets.length) {
-    const n = resolveSize(sizes[Math.min(k, sizes.length - 1)]!, targets.length);
+    const n = resolveSize(sizes[Math.min(k, sizes.length - 1)]!, total);
     out.push(targets.slice(i, i + n));
     i += n;
     k++;
@@ -63,6 +67,7 @@ export function rampUpLimit(step: number, ceiling: number): number {
 
 /** Splits ids into invocations of at most `MAX_INSTANCES_PER_INVOCATION`. */
 export function chunk<T>(ids: readonly T[], size = MAX_INSTANCES_PER_INVOCATION): T[][] {
+  if (!(size >= 1)) throw new Error(`chunk size must be ≥ 1, not ${size}`);
   const out: T[][] = [];
   for (let i = 0; i < ids.length; i += size) out.push(ids.slice(i, i + size));
   return out;

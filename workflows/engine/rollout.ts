@@ -7,7 +7,7 @@ import { admissible, isBreached, resolveMaxErrors } from './budget.js';
 import { engineActivities, type Activities } from './activities.js';
 import { attachHandlers, type Control } from './control.js';
 import { countsAsError, isUnsuccessful, type OutcomeClass } from './outcome.js';
-import { chunk, planBatches, rampUpLimit, resolveConcurrency, type Shape } from './plan.js';
+import { chunk, parseSize, planBatches, rampUpLimit, resolveConcurrency, type Shape } from './plan.js';
 import { TaskTracker } from './tracker.js';
 import type {
   BatchState,
@@ -140,6 +140,7 @@ export class Rollout {
 
   private async plan(): Promise<void> {
     const o = this.opts;
+    checkOptions(o);
     const ids = await this.acts.calls.resolveTargets({ region: o.region, selector: o.targets });
     if (ids.length === 0)
       throw wf.ApplicationFailure.nonRetryable('no targets: the selector matched no instance', 'NoTargets');
@@ -163,7 +164,7 @@ export class Rollout {
     this.state.maxErrors = resolveMaxErrors(o.maxErrors ?? 0, ids.length);
     const shape = o.shape ?? DEFAULT_SHAPE;
     if (shape.kind === 'batches') {
-      this.state.batches = planBatches(live, shape.batches).map((targets, index) => {
+      this.state.batches = planBatches(live, shape.batches, ids.length).map((targets, index) => {
         for (const t of targets) this.state.targets[t]!.batch = index;
         return { index, targets, status: 'pending' };
       });
@@ -815,6 +816,26 @@ export class Rollout {
       });
     return this.state;
   }
+}
+
+/** Options from a Temporal client never went through the CLI's checks: refuse bad ones clearly. */
+function checkOptions(o: RolloutOptions): void {
+  const bad = (why: string) =>
+    wf.ApplicationFailure.nonRetryable(`invalid rollout options: ${why}`, 'BadOptions');
+  const shape = o.shape ?? DEFAULT_SHAPE;
+  try {
+    if (shape.kind === 'batches') {
+      if (!Array.isArray(shape.batches) || shape.batches.length === 0)
+        throw new Error('batches: give at least one size');
+      shape.batches.forEach((b) => parseSize(b));
+    } else if (shape.kind === 'window' || shape.kind === 'rampUp') parseSize(shape.maxConcurrency);
+    else throw new Error(`unknown shape "${(shape as { kind: string }).kind}"`);
+    if (o.maxErrors !== undefined && o.maxErrors !== 0) parseSize(o.maxErrors);
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+  if (!o.region) throw bad('region is required');
+  if (!o.targets) throw bad('targets are required');
 }
 
 /** Counts by outcome, for the failure details (the full state stays available to the progress query). */
