@@ -4,11 +4,12 @@
 // happens, killed when the test process exits.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, type WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { TatClient } from '../../tat/node/client.js';
 import { pino } from 'pino';
@@ -83,6 +84,21 @@ export interface Engine {
 }
 
 let runNo = 0;
+
+/**
+ * With TATFLOW_RECORD_HISTORIES=<dir>, the histories of the runs these tests made are saved there
+ * (one JSON file per run) to become replay fixtures (test/workflows/replay.test.ts).
+ */
+async function recordHistories(runs: { runbook: string; handle: WorkflowHandle }[]): Promise<void> {
+  const dir = process.env.TATFLOW_RECORD_HISTORIES;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  for (const { runbook, handle } of runs) {
+    const history = await handle.fetchHistory();
+    const file = join(dir, `${handle.workflowId.replace(/-\d{13}$/, '')}-${runbook}.json`);
+    writeFileSync(file, historyToJSON(history));
+  }
+}
 // Failed runs are expected in these tests; the SDK's warnings about them would bury the results.
 installTemporalLogger(pino({ level: 'error', base: { service: 'worker' } }, pino.destination(2)));
 
@@ -125,6 +141,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   for (let i = 0; i < ids.length; i += 100) await waitAgents(tat, ids.slice(i, i + 100), 'Online', 60_000);
   const tatConfig = { endpoint: tatd.url, secretId: ACCOUNT.secretId, secretKey: ACCOUNT.secretKey };
   let worker: RunningWorker | undefined;
+  const started: { runbook: string; handle: WorkflowHandle }[] = [];
   const engine: Engine = {
     tatd,
     tat,
@@ -163,11 +180,13 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         params,
         rollout: { region: REGION, targets: { instanceIds: ids }, pollIntervalMs: 200, ...rollout },
       };
-      return engine.client.workflow.start(runbook, {
+      const h = await engine.client.workflow.start(runbook, {
         taskQueue: o.taskQueue,
         workflowId: id ?? `${o.taskQueue}-${++runNo}-${Date.now()}`,
         args: [input],
       });
+      started.push({ runbook, handle: h });
+      return h;
     },
     progress: (h) => h.query(progressQuery),
     waitProgress: (h, pred, what, timeoutMs = 60_000) =>
@@ -179,6 +198,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         { timeoutMs, intervalMs: 200, what },
       ),
     async stop() {
+      await recordHistories(started);
       await worker?.stop();
       const p = engine.workerProc;
       if (p && p.exitCode === null && p.signalCode === null) {
