@@ -127,6 +127,8 @@ export class TaskExecutor {
   constructor(
     private readonly scriptDir: string,
     private readonly sink: TaskSink,
+    /** Variables every task sees on top of the user's environment (TATFLOW_MACHINE_ID). */
+    private readonly env: Record<string, string> = {},
   ) {}
 
   /** Kills a running task's process group; its result becomes TERMINATED. */
@@ -181,7 +183,7 @@ export class TaskExecutor {
     try {
       child = spawn(SHELL, ['-c', `exec 2>&1; ${PROFILE}${SHELL} ${quote(p.scriptPath)}`], {
         cwd: task.WorkingDirectory,
-        env: environmentFor(p.user),
+        env: { ...environmentFor(p.user), ...this.env },
         detached: true, // own session and process group, so a kill reaches every child
         stdio: ['ignore', 'pipe', 'pipe'],
         ...(sameUser ? {} : { uid: p.user.uid, gid: p.user.gid }),

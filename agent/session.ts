@@ -69,12 +69,17 @@ export class AgentSession {
     const headers = agentHeaders(o.machineId);
     this.client = new InvokeClient(o.invokeUrl, headers);
     this.outbox = new Outbox(join(o.dir, 'outbox'), this.client, this.log);
-    this.executor = o.worker.executor(join(o.dir, 'scripts'), {
-      chunk: (taskId, chunk) =>
-        this.outbox.enqueue(taskId, 'UploadTaskLog', { InvocationTaskId: taskId, ...chunk }),
-      finish: (taskId, fields) =>
-        this.outbox.enqueue(taskId, 'ReportTaskFinish', { InvocationTaskId: taskId, ...fields }),
-    });
+    this.executor = o.worker.executor(
+      join(o.dir, 'scripts'),
+      {
+        chunk: (taskId, chunk) =>
+          this.outbox.enqueue(taskId, 'UploadTaskLog', { InvocationTaskId: taskId, ...chunk }),
+        finish: (taskId, fields) =>
+          this.outbox.enqueue(taskId, 'ReportTaskFinish', { InvocationTaskId: taskId, ...fields }),
+      },
+      // Scripts can tell which machine they run on, even when a fleet shares one host.
+      { TATFLOW_MACHINE_ID: o.machineId },
+    );
   }
 
   async start(): Promise<void> {

@@ -6,7 +6,7 @@ import type { FinishFields } from './executor.js';
 import type { OutputChunk } from './output.js';
 
 export type ToWorker =
-  | { kind: 'run'; scriptDir: string; task: AgentTaskMessage }
+  | { kind: 'run'; scriptDir: string; task: AgentTaskMessage; env: Record<string, string> }
   | { kind: 'cancel'; scriptDir: string; taskId: string }
   | { kind: 'killAll'; scriptDir: string };
 

