@@ -26,6 +26,7 @@ function counts(s: RolloutState, ids: string[]) {
 
 export function headline(s: RolloutState): string {
   const n = s.batches.length;
+  if (s.status === 'planning') return 'planning: resolving targets and checking agents';
   const gate = s.gate ? ` · waiting at gate "${s.gate.name}" (tatflow approve|reject)` : '';
   const pause = s.paused ? ` · paused by ${s.paused.by}` : '';
   return `${s.status} · batch ${Math.min(s.currentBatch + 1, Math.max(n, 1))}/${n} · errors ${s.errors}/${s.maxErrors} allowed${gate}${pause}`;
@@ -155,7 +156,7 @@ export function renderStatus(runId: string, s: RolloutState): string {
         t.taskId ?? '',
         t.changed ? 'yes' : '',
         t.rollback ? `${t.rollback.outcome}` : '',
-        t.reason ?? (t.version ? `version ${t.version}` : ''),
+        t.reason ?? (t.version ? `was ${t.version}` : ''),
       ]),
     ),
   );

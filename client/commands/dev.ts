@@ -1,29 +1,40 @@
-// `tatflow dev`: the whole system on one machine on embedded defaults — tatd on SQLite with open
-// enrollment, and a local fleet of agents running real shells — then a first command on every
-// agent to show the path working. Credentials are generated once and kept in the data directory.
+// `tatflow dev`: the whole system on one machine on embedded defaults — the Temporal dev server
+// (with its Web UI), tatd on SQLite with open enrollment, a worker, and a local fleet of agents
+// running real shells — then a real rollout on that fleet, shown live. Credentials are generated
+// once and kept in the data directory; `engine.json` there lets other `tatflow` commands run in a
+// second terminal without any flag.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { runAgent } from '../../agent/main.js';
+import { fleetMachineIds, runAgent } from '../../agent/main.js';
 import { REFERENCE_BACKOFF } from '../../agent/session.js';
 import { startTatd } from '../../server/app.js';
 import { parseServerConfig } from '../../server/config.js';
 import { createTatClient, type TatClient } from '../../tat/node/client.js';
-import { fleetMachineIds } from '../../agent/main.js';
+import { installTemporalLogger } from '../../worker/logging.js';
+import { startWorker } from '../../worker/main.js';
+import type { RunbookInput } from '../../workflows/engine/types.js';
 import { parseFlags } from '../flags.js';
+import { renderStatus } from '../progress.js';
 import { onShutdown } from '../shutdown.js';
 import { renderTable } from '../table.js';
+import { findTemporalCli, startTemporalDevServer } from '../temporal-server.js';
+import { follow } from './run.js';
 
 const Flags = z.object({
   listen: z.string().default('127.0.0.1:9000'),
   data: z.string().default('.tatflow/dev'),
-  agents: z.coerce.number().int().min(1).max(1000).default(3),
+  agents: z.coerce.number().int().min(1).max(1000).default(5),
+  temporalPort: z.coerce.number().int().min(1).max(65535).default(7233),
+  temporalUiPort: z.coerce.number().int().min(1).max(65535).default(8233),
+  temporalAddress: z.string().optional(),
   demo: z.boolean().default(true),
 });
 
@@ -32,6 +43,8 @@ interface Credentials {
   secretKey: string;
   appId: string;
 }
+
+const TASK_QUEUE = 'tatflow';
 
 function loadCredentials(dataDir: string): Credentials {
   const file = join(dataDir, 'credentials.json');
@@ -46,62 +59,63 @@ function loadCredentials(dataDir: string): Credentials {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function waitOnline(client: TatClient, count: number): Promise<string[]> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 200; i++) {
     const r = await client.DescribeAutomationAgentStatus({
       Filters: [{ Name: 'agent-status', Values: ['Online'] }],
       Limit: 100,
     });
-    if ((r.TotalCount ?? 0) >= count) return (r.AutomationAgentSet ?? []).map((a) => a.InstanceId!);
+    if ((r.TotalCount ?? 0) >= Math.min(count, 100))
+      return (r.AutomationAgentSet ?? []).map((a) => a.InstanceId!);
     await sleep(100);
   }
   throw new Error(`only some of the ${count} agents came online; see the agent log`);
 }
 
-async function demo(client: TatClient, instanceIds: string[], workdir: string): Promise<void> {
-  const script = 'echo "hello from $(hostname) as $(id -un)"; uname -sr';
-  const { InvocationId } = await client.RunCommand({
-    Content: Buffer.from(script).toString('base64'),
-    InstanceIds: instanceIds.slice(0, 100),
-    CommandName: 'dev-hello',
-    WorkingDirectory: workdir,
-  });
-  for (;;) {
-    const inv = await client.DescribeInvocations({ InvocationIds: [InvocationId!] });
-    const status = inv.InvocationSet?.[0]?.InvocationStatus;
-    if (status && !['PENDING', 'RUNNING', 'CANCELLING'].includes(status)) break;
-    await sleep(100);
-  }
-  const tasks = await client.DescribeInvocationTasks({
-    Filters: [{ Name: 'invocation-id', Values: [InvocationId!] }],
-    HideOutput: false,
-    Limit: 100,
-  });
-  console.log(`\nFirst command (RunCommand ${InvocationId}):`);
-  console.log(
-    renderTable(
-      ['instance', 'status', 'exit', 'output'],
-      (tasks.InvocationTaskSet ?? []).map((t) => [
-        t.InstanceId!,
-        t.TaskStatus!,
-        t.TaskResult?.ExitCode ?? '',
-        Buffer.from(t.TaskResult?.Output ?? '', 'base64')
-          .toString('utf8')
-          .trim()
-          .replaceAll('\n', ' | '),
-      ]),
-    ),
-  );
+/**
+ * The demo: a rolling update of a small "app" (a version file per machine) across the fleet, in
+ * batches of 1, then 2, with a health check after each batch and rollback on failure.
+ */
+function demoRun(instanceIds: string[], region: string, dataDir: string): RunbookInput {
+  const app = join(dataDir, 'demo-app');
+  const file = `${app}/"$TATFLOW_MACHINE_ID"`;
+  const version = `release-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+  return {
+    params: {
+      version,
+      probe: { content: `cat ${file} 2>/dev/null || echo release-0` },
+      deploy: {
+        content: `mkdir -p ${app}\necho "deploying {{version}} on $TATFLOW_MACHINE_ID"\nsleep 1\necho {{version}} > ${file}`,
+      },
+      healthCheck: { command: { content: `test "$(cat ${file})" = ${version} && echo healthy` } },
+    },
+    rollout: {
+      region,
+      targets: { instanceIds },
+      shape: { kind: 'batches', batches: [1, 2] },
+      maxErrors: 0,
+      pollIntervalMs: 300,
+    },
+  };
 }
 
 export function devCommand(): Command {
   return new Command('dev')
-    .description('Run tatd and a local fleet of agents on this machine, on embedded defaults')
+    .description(
+      'Run the whole system on this machine: Temporal dev server, tatd, a worker and a local fleet of agents',
+    )
     .option('--listen <host:port>', 'tatd address (default 127.0.0.1:9000)')
     .option('--data <dir>', 'state directory (default .tatflow/dev)')
-    .option('--agents <n>', 'number of local agents (default 3)')
-    .option('--no-demo', 'skip the first command run on every agent')
+    .option('--agents <n>', 'number of local agents (default 5)')
+    .option(
+      '--temporal-port <port>',
+      'Temporal dev server gRPC port (default 7233; its Web UI: --temporal-ui-port, 8233)',
+    )
+    .option('--temporal-ui-port <port>', 'Temporal Web UI port (default 8233)')
+    .option('--temporal-address <host:port>', 'use this running Temporal server instead of starting one')
+    .option('--no-demo', 'skip the demo rollout on the fleet')
     .action(async (raw: unknown) => {
       const flags = parseFlags(Flags, raw);
       const dataDir = resolve(flags.data);
@@ -112,14 +126,40 @@ export function devCommand(): Command {
       const defaults = root ? {} : { username: userInfo().username, workingDirectory: join(dataDir, 'work') };
       const logDest = join(dataDir, 'tatflow.log');
       const log = pino({ level: 'info' }, pino.destination({ dest: logDest, mkdir: true, sync: false }));
+      installTemporalLogger(log.child({ service: 'worker' }));
+      const closers: (() => Promise<void>)[] = [];
+      onShutdown(async () => {
+        for (const close of closers.reverse()) await close();
+      });
+
+      let temporalAddress = flags.temporalAddress;
+      let uiUrl: string | undefined;
+      if (!temporalAddress) {
+        const cli = await findTemporalCli({ install: true, log: (l) => say(l) });
+        say('starting the Temporal dev server …');
+        const temporalLog = createWriteStream(join(dataDir, 'temporal.log'), { flags: 'a' });
+        const server = await startTemporalDevServer({
+          cli,
+          port: flags.temporalPort,
+          uiPort: flags.temporalUiPort,
+          dbFile: join(dataDir, 'temporal.sqlite'),
+          onLine: (l) => temporalLog.write(`${l}\n`),
+        });
+        closers.push(() => server.stop());
+        temporalAddress = server.address;
+        uiUrl = server.uiUrl;
+      }
+
       const config = parseServerConfig({
         listen: flags.listen,
         data: join(dataDir, 'tatd'),
         accounts: [creds],
         openEnrollment: true,
         defaults,
+        temporalAddress,
       });
       const tatd = await startTatd(config, log.child({ service: 'tatd' }));
+      closers.push(() => tatd.close());
       const agent = await runAgent({
         invokeUrl: `${tatd.url}/agent/invoke`,
         wsUrl: `${tatd.url.replace(/^http/, 'ws')}/agent/ws`,
@@ -128,14 +168,29 @@ export function devCommand(): Command {
         log: log.child({ service: 'agent' }),
         backoff: { ...REFERENCE_BACKOFF, maxSeconds: 10 },
       });
-      onShutdown(async () => {
-        await agent.stop();
-        await tatd.close();
-      });
+      closers.push(() => agent.stop());
       const region = config.regions[0]!.Region;
+      const tat = { endpoint: tatd.url, secretId: creds.secretId, secretKey: creds.secretKey };
+      say('starting a worker (bundling the runbooks) …');
+      const worker = await startWorker({
+        temporalAddress,
+        namespace: 'default',
+        taskQueue: TASK_QUEUE,
+        tat,
+        runbooks: [],
+      });
+      closers.push(() => worker.stop());
+      writeFileSync(
+        join(dataDir, 'engine.json'),
+        JSON.stringify({ temporalAddress, region, tat }, null, 2) + '\n',
+        {
+          mode: 0o600,
+        },
+      );
+
       const client = createTatClient({ ...creds, region, endpoint: tatd.url });
       const instances = await waitOnline(client, flags.agents);
-      console.log(
+      say(
         renderTable(
           ['tatflow dev', ''],
           [
@@ -143,6 +198,8 @@ export function devCommand(): Command {
             ['SecretId', creds.secretId],
             ['SecretKey', creds.secretKey],
             ['Region', region],
+            ['Temporal', `${temporalAddress} (namespace default, task queue ${TASK_QUEUE})`],
+            ['Temporal Web UI', uiUrl ?? '(the running server’s own)'],
             [
               'Agents online',
               `${instances.length} (${instances.slice(0, 3).join(', ')}${instances.length > 3 ? ', …' : ''})`,
@@ -152,9 +209,35 @@ export function devCommand(): Command {
           ],
         ),
       );
-      if (flags.demo) await demo(client, instances, defaults.workingDirectory ?? '/tmp');
-      console.log(
-        `\nPoint any TAT client here, e.g. the Node SDK with httpProfile { endpoint: "${tatd.url.replace('http://', '')}", protocol: "http://" }.\nCtrl-C stops everything.`,
+
+      if (flags.demo) {
+        const connection = await Connection.connect({ address: temporalAddress });
+        const temporal = new Client({ connection });
+        const input = demoRun(instances, region, dataDir);
+        const runId = `demo-${(input.params as { version: string }).version}`;
+        say(
+          `\nDemo: rollingAppUpdate to ${(input.params as { version: string }).version} on ${instances.length} agents, batches 1, 2, 2 …, health check after each batch (run ${runId})`,
+        );
+        const handle = await temporal.workflow.start('rollingAppUpdate', {
+          taskQueue: TASK_QUEUE,
+          workflowId: runId,
+          args: [input],
+        });
+        const { state, error } = await follow(handle);
+        if (state) say(`\n${renderStatus(runId, state)}`);
+        say(error ? `\nthe demo run failed: ${error.message}` : `\nthe demo run succeeded`);
+        if (uiUrl) say(`Its history: ${uiUrl}/namespaces/default/workflows/${runId}`);
+        await connection.close();
+      }
+      say(
+        [
+          '',
+          'Try, in another terminal (this directory):',
+          "  bin/tatflow run rollingCommand --online --batches 1,50% --command 'uptime' --health-check 'test -d /tmp' --follow",
+          '  bin/tatflow preview patchFleet --online --batches 1,2',
+          '  bin/tatflow status <run>    bin/tatflow approve|reject|pause|resume|abort <run>',
+          'Any TAT client works against the endpoint above. Ctrl-C stops everything.',
+        ].join('\n'),
       );
     });
 }
