@@ -118,12 +118,13 @@ describe('error classes', () => {
     }
   });
 
+  test('refusals about some instances of a call are permanent: the engine takes those targets out', () => {
+    for (const code of ['ResourceUnavailable.AgentStatusNotOnline', 'ResourceUnavailable.AgentNotInstalled'])
+      assert.equal(isPermanentCode(code), true, code);
+  });
+
   test('passing faults are thrown as they are, for Temporal to retry', () => {
-    for (const code of [
-      'InternalError',
-      'RequestLimitExceeded',
-      'ResourceUnavailable.AgentStatusNotOnline',
-    ]) {
+    for (const code of ['InternalError', 'RequestLimitExceeded', 'ResourceUnavailable']) {
       assert.equal(isPermanentCode(code), false, code);
       const e = apiError(code);
       assert.equal(classifyTatError(e, 'X'), e);
