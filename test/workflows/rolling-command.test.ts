@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { RolloutState } from '../../workflows/engine/types.js';
+import { waitAgents } from '../helpers/agents.js';
 import { startEngine, type Engine } from '../helpers/engine.js';
 import { stopSharedTemporal } from '../helpers/temporal.js';
 
@@ -142,4 +143,31 @@ test('a health check failure breaches', async () => {
   const s = await e.progress(h);
   assert.equal(s.targets[b!]!.unhealthy, true);
   assert.equal(s.batches[2]!.status, 'skipped');
+});
+
+test('offline agents are skipped at plan time, or the run refuses to start', async () => {
+  const agent = e.agents[4]!;
+  const away = agent.instanceId;
+  await agent.stop();
+  try {
+    await waitAgents(e.tat, [away], 'Offline');
+    const refused = await e.start('rollingCommand', { command: { content: 'true' } }, { offline: 'refuse' });
+    assert.match(await failure(refused), new RegExp(`agents offline or unknown: ${away}`));
+    const h = await e.start(
+      'rollingCommand',
+      { command: { content: 'true' } },
+      { shape: { kind: 'batches', batches: ['50%'] } },
+    );
+    const s: RolloutState = await h.result();
+    assert.equal(s.status, 'succeeded');
+    assert.deepEqual([s.targets[away]!.phase, s.targets[away]!.reason], ['skipped', 'agent offline']);
+    // 50% of all 5 targets (the offline one included) is 2 per batch.
+    assert.deepEqual(
+      s.batches.map((b) => b.targets.length),
+      [2, 2],
+    );
+  } finally {
+    agent.start();
+    await waitAgents(e.tat, [away], 'Online');
+  }
 });
