@@ -36,6 +36,7 @@ const Flags = z.object({
   temporalUiPort: z.coerce.number().int().min(1).max(65535).default(8233),
   temporalAddress: z.string().optional(),
   demo: z.boolean().default(true),
+  runbooks: z.array(z.string()).default([]),
 });
 
 interface Credentials {
@@ -115,6 +116,7 @@ export function devCommand(): Command {
     )
     .option('--temporal-ui-port <port>', 'Temporal Web UI port (default 8233)')
     .option('--temporal-address <host:port>', 'use this running Temporal server instead of starting one')
+    .option('--runbooks <file...>', 'user runbook files for the worker to load besides the built-in ones')
     .option('--no-demo', 'skip the demo rollout on the fleet')
     .action(async (raw: unknown) => {
       const flags = parseFlags(Flags, raw);
@@ -177,7 +179,7 @@ export function devCommand(): Command {
         namespace: 'default',
         taskQueue: TASK_QUEUE,
         tat,
-        runbooks: [],
+        runbooks: flags.runbooks,
       });
       closers.push(() => worker.stop());
       writeFileSync(
