@@ -102,6 +102,7 @@ export class Rollout {
     const aborting = this.cancelOnAbort();
     let cancelled: unknown;
     let continued = false;
+    let failed = false;
     try {
       if (this.state.status === 'planning') await this.plan();
       if (!this.stopped()) {
@@ -109,14 +110,19 @@ export class Rollout {
         continued = await (this.state.shapeKind === 'batches' ? this.runBatches() : this.runWindow());
       }
     } catch (e) {
-      if (!wf.isCancellation(e)) throw e;
-      cancelled = e;
-      this.state.aborted ??= { by: 'workflow cancellation', at: now() };
+      if (wf.isCancellation(e)) {
+        cancelled = e;
+        this.state.aborted ??= { by: 'workflow cancellation', at: now() };
+      } else if (e instanceof wf.ActivityFailure || e instanceof wf.ApplicationFailure) {
+        // A call the TAT API refuses for good (quota, a conflict): stop like a breach, clean up.
+        failed = true;
+        this.breach(`${e.cause?.message ?? e.message}`);
+      } else throw e; // a bug: fail the workflow task, so a fixed worker can resume the run
     }
     try {
       await wf.CancellationScope.nonCancellable(async () => {
         if (continued) return;
-        if (cancelled) await this.cancelAbandoned();
+        if (cancelled || failed) await this.cancelAbandoned(cancelled ? 'aborted' : 'stopped by a failure');
         if ((this.state.aborted || this.state.reason) && this.def.rollback) await this.rollback();
         await this.cleanUp();
       });
@@ -719,7 +725,7 @@ export class Rollout {
    * After the workflow was cancelled: its batches were abandoned mid-way, so cancel what it recorded
    * and what it can look up (an invocation whose answer never came back), and record the ends here.
    */
-  private async cancelAbandoned(): Promise<void> {
+  private async cancelAbandoned(why: string): Promise<void> {
     const found = await this.acts.calls.openInvocations({
       region: this.opts.region,
       commandIds: Object.values(this.state.commands),
@@ -741,10 +747,10 @@ export class Rollout {
         taskId: res.taskId,
         invocationId: res.invocationId,
       });
-      this.fail(res.instanceId, res.outcome, `aborted: ${res.status}`, t.step ?? '', res.output);
+      this.fail(res.instanceId, res.outcome, `${why}: ${res.status}`, t.step ?? '', res.output);
     }
     for (const t of Object.values(this.state.targets))
-      if (t.phase === 'running') Object.assign(t, { phase: 'done', outcome: 'cancelled', reason: 'aborted' });
+      if (t.phase === 'running') Object.assign(t, { phase: 'done', outcome: 'cancelled', reason: why });
   }
 
   // ---- rollback ----
