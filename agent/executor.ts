@@ -1,17 +1,25 @@
 // Running one task on this machine (agent-protocol.md §5.2–§5.7): the script in a file, bash with
 // the profile lines, as the task's user in its working directory, stdin closed, stderr merged
-// into stdout, in its own process group; Timeout and cancel kill the whole group.
+// into stdout, in its own process group; Timeout and cancel kill the whole group. A task with an
+// OutputCOSBucketUrl also has its whole output written to `<id>.log` next to its script (§5.6),
+// handed over with the finish for the upload.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
   accessSync,
   chmodSync,
   chownSync,
+  closeSync,
   constants as fsConstants,
+  createWriteStream,
   mkdirSync,
+  openSync,
   statSync,
+  unlinkSync,
   writeFileSync,
+  type WriteStream,
 } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { unlink } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { AgentResult } from '../tat/status.js';
@@ -30,10 +38,22 @@ export interface FinishFields {
   OutputUploadCOSErrorInfo: string;
 }
 
+/** The whole output of a task with an OutputCOSBucketUrl, in a file, to be uploaded. */
+export interface FullOutput {
+  path: string;
+  bucketUrl: string;
+  keyPrefix: string;
+  /** Epoch ms by which the upload should be done: Timeout counts the upload too. */
+  deadline: number;
+  /** Why the file is not the whole output (a write failed); it is then not uploaded. */
+  writeError?: string;
+}
+
 /** Where a running task's reports go (durably, in order). */
 export interface TaskSink {
   chunk(taskId: string, chunk: OutputChunk): void;
-  finish(taskId: string, fields: FinishFields): void;
+  /** `full`: the whole output, for a task with an OutputCOSBucketUrl; the receiver removes the file. */
+  finish(taskId: string, fields: FinishFields, full?: FullOutput): void;
 }
 
 const unixSeconds = () => Math.floor(Date.now() / 1000);
@@ -72,6 +92,49 @@ class StartFailed extends Error {}
 interface Prepared {
   user: LocalUser;
   scriptPath: string;
+  /** The whole-output file, open, for a task with an OutputCOSBucketUrl. */
+  outputFile?: { path: string; fd: number };
+}
+
+/** Writes the whole output to its file, holding the pipe back while the disk catches up. */
+class OutputFile {
+  private readonly stream: WriteStream;
+  private readonly paused = new Set<Readable>();
+  error: string | undefined;
+
+  constructor(
+    readonly path: string,
+    fd: number,
+  ) {
+    this.stream = createWriteStream(path, { fd });
+    this.stream.on('drain', () => this.resumeAll());
+    this.stream.on('error', (e) => {
+      this.error ??= e.message;
+      this.resumeAll();
+    });
+  }
+
+  private resumeAll(): void {
+    for (const s of this.paused) s.resume();
+    this.paused.clear();
+  }
+
+  write(data: Buffer, source: Readable): void {
+    if (this.error !== undefined || this.stream.destroyed) return;
+    if (!this.stream.write(data)) {
+      source.pause();
+      this.paused.add(source);
+    }
+  }
+
+  /** Flushes and closes the file. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.stream.closed) return resolve();
+      this.stream.once('close', () => resolve());
+      this.stream.end();
+    });
+  }
 }
 
 async function prepare(task: AgentTaskMessage, scriptDir: string): Promise<Prepared> {
@@ -102,7 +165,33 @@ async function prepare(task: AgentTaskMessage, scriptDir: string): Promise<Prepa
   } catch (e) {
     throw new StartFailed(`ScriptStoreFailed: ${(e as Error).message}`);
   }
-  return { user, scriptPath };
+  if (!task.OutputCOSBucketUrl) return { user, scriptPath };
+  const outputPath = join(scriptDir, `${task.InvocationTaskId}.log`);
+  try {
+    return { user, scriptPath, outputFile: { path: outputPath, fd: openSync(outputPath, 'w', 0o600) } };
+  } catch (e) {
+    try {
+      unlinkSync(scriptPath);
+    } catch {
+      // best effort
+    }
+    throw new StartFailed(`OutputFileCreateFailed: ${(e as Error).message}`);
+  }
+}
+
+/** A prepared task that will not run: its whole-output file goes too. */
+function discardOutputFile(p: Prepared): void {
+  if (!p.outputFile) return;
+  try {
+    closeSync(p.outputFile.fd);
+  } catch {
+    // already closed
+  }
+  try {
+    unlinkSync(p.outputFile.path);
+  } catch {
+    // already gone
+  }
 }
 
 function environmentFor(user: LocalUser): NodeJS.ProcessEnv {
@@ -189,6 +278,7 @@ export class TaskExecutor {
         ...(sameUser ? {} : { uid: p.user.uid, gid: p.user.gid }),
       });
     } catch (e) {
+      discardOutputFile(p);
       this.finishStartFailed(taskId, `TaskSpawnFailed: ${(e as Error).message}`);
       return 'START_FAILED';
     }
@@ -197,9 +287,11 @@ export class TaskExecutor {
       child.once('error', (err) => resolve(err));
     });
     if (spawnError) {
+      discardOutputFile(p);
       this.finishStartFailed(taskId, `TaskSpawnFailed: ${spawnError.message}`);
       return 'START_FAILED';
     }
+    const deadline = Date.now() + task.TimeOut * 1000;
 
     const state = { child, cancelled: false };
     this.running.set(taskId, state);
@@ -207,8 +299,12 @@ export class TaskExecutor {
     this.preparing.delete(taskId);
     if (cancelledEarly) this.cancel(taskId);
     const output = new OutputCollector((chunk) => this.sink.chunk(taskId, chunk));
-    child.stdout!.on('data', (d: Buffer) => output.write(d));
-    child.stderr!.on('data', (d: Buffer) => output.write(d));
+    const file = p.outputFile ? new OutputFile(p.outputFile.path, p.outputFile.fd) : undefined;
+    for (const source of [child.stdout!, child.stderr!])
+      source.on('data', (d: Buffer) => {
+        output.write(d);
+        file?.write(d, source);
+      });
     const ticker = setInterval(() => output.tick(), REPORT_INTERVAL_MS);
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -241,17 +337,26 @@ export class TaskExecutor {
           ? 'SUCCESS'
           : 'FAILED';
     const finalLogIndex = output.finish();
-    this.sink.finish(taskId, {
-      TimeStamp: unixSeconds(),
-      Result: result,
-      ErrorInfo: '',
-      ExitCode: timedOut || state.cancelled || exit.code === null ? -1 : exit.code,
-      FinalLogIndex: finalLogIndex,
-      OutputUrl: '',
-      OutputUploadCOSErrorInfo: task.OutputCOSBucketUrl
-        ? 'output upload to COS is not supported by the tatflow agent; the first 24 KB are in TaskResult.Output'
-        : '',
-    });
+    await file?.close();
+    this.sink.finish(
+      taskId,
+      {
+        TimeStamp: unixSeconds(),
+        Result: result,
+        ErrorInfo: '',
+        ExitCode: timedOut || state.cancelled || exit.code === null ? -1 : exit.code,
+        FinalLogIndex: finalLogIndex,
+        OutputUrl: '',
+        OutputUploadCOSErrorInfo: '',
+      },
+      file && {
+        path: file.path,
+        bucketUrl: task.OutputCOSBucketUrl,
+        keyPrefix: task.OutputCOSKeyPrefix,
+        deadline,
+        ...(file.error !== undefined ? { writeError: file.error } : {}),
+      },
+    );
     return result;
   }
 

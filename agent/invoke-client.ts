@@ -11,7 +11,13 @@ const pools = {
   'https:': new https.Agent({ keepAlive: true }),
 };
 
-function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number) {
+function post(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+  localAddress: string | undefined,
+) {
   return new Promise<{ status: number; text: string }>((resolve, reject) => {
     const transport = url.protocol === 'https:' ? https : http;
     const req = transport.request(
@@ -21,6 +27,8 @@ function post(url: URL, headers: Record<string, string>, body: string, timeoutMs
         headers: { ...headers, 'Content-Length': Buffer.byteLength(body) },
         agent: pools[url.protocol as keyof typeof pools],
         timeout: timeoutMs,
+        // The pool keeps connections apart per local address.
+        ...(localAddress ? { localAddress } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -55,21 +63,37 @@ export class AgentCallError extends Error {
   }
 }
 
+export interface InvokeClientOptions {
+  /** Per attempt; the reference agent waits 10 s. */
+  timeoutMs?: number;
+  /** Local address to send from (a multi-homed host); default: the one the OS picks. */
+  localAddress?: string;
+}
+
 export class InvokeClient {
   private readonly url: URL;
+  private readonly headers: () => Record<string, string>;
 
+  /** `headers` is called for every attempt: a registered agent signs each one afresh. */
   constructor(
     url: string,
-    private readonly headers: Record<string, string>,
-    private readonly timeoutMs = 10_000,
+    headers: Record<string, string> | (() => Record<string, string>),
+    private readonly options: InvokeClientOptions = {},
   ) {
     this.url = new URL(url);
+    this.headers = typeof headers === 'function' ? headers : () => headers;
   }
 
   async call(action: string, fields: object = {}): Promise<Record<string, unknown>> {
     let res: { status: number; text: string };
     try {
-      res = await post(this.url, this.headers, JSON.stringify({ Action: action, ...fields }), this.timeoutMs);
+      res = await post(
+        this.url,
+        this.headers(),
+        JSON.stringify({ Action: action, ...fields }),
+        this.options.timeoutMs ?? 10_000,
+        this.options.localAddress,
+      );
     } catch (e) {
       throw new AgentCallError('transport', `${action}: ${(e as Error).message}`);
     }
@@ -94,7 +118,10 @@ export class InvokeClient {
     return rest;
   }
 
-  /** Like the reference agent: `attempts` tries, 500 ms apart, on transport errors only. */
+  /**
+   * Like the reference agent: `attempts` tries, 500 ms apart, on transport errors only. (The
+   * reference agent repeats its first headers; this one signs every attempt afresh.)
+   */
   async callWithRetry(action: string, fields: object, attempts: number): Promise<Record<string, unknown>> {
     for (let i = 1; ; i++) {
       try {

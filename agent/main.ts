@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { SigningIdentity } from './headers.js';
 import { AgentSession, REFERENCE_BACKOFF, type Backoff } from './session.js';
 import { TaskWorker } from './worker-executor.js';
 
@@ -18,6 +19,10 @@ export interface AgentOptions {
   dir: string;
   log: Logger;
   backoff?: Backoff;
+  /** A registered machine (one identity only): its calls are signed. */
+  registration?: SigningIdentity | undefined;
+  /** Local address every connection is made from (a multi-homed host). */
+  localAddress?: string | undefined;
 }
 
 export interface RunningAgent {
@@ -73,6 +78,11 @@ export function fleetMachineIds(base: string, fleet: number): string[] {
 
 export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
   const fleet = o.machineIds.length > 1;
+  if (o.registration && (fleet || o.machineIds[0] !== o.registration.machineId))
+    throw new Error(
+      `this machine is registered as ${o.registration.instanceId} (MachineId ${o.registration.machineId}); ` +
+        'a registered agent serves that one identity (no --fleet, no other --machine-id)',
+    );
   await mkdir(o.dir, { recursive: true });
   await chmod(o.dir, 0o711);
   const worker = new TaskWorker(o.log);
@@ -86,10 +96,19 @@ export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
         log: o.log,
         backoff: o.backoff ?? REFERENCE_BACKOFF,
         worker,
+        signing: o.registration,
+        localAddress: o.localAddress,
       }),
   );
   await Promise.all(sessions.map((s) => s.start()));
-  o.log.info({ identities: sessions.length, server: o.invokeUrl }, 'agent started');
+  o.log.info(
+    {
+      identities: sessions.length,
+      server: o.invokeUrl,
+      ...(o.registration ? { instanceId: o.registration.instanceId } : {}),
+    },
+    'agent started',
+  );
   return {
     sessions,
     stop: async () => {

@@ -4,15 +4,18 @@
 // unanswered; reconnect after rand[3, min(8·2^n, 512)) s, n = failed connects in a row.
 
 import { chmod, mkdir } from 'node:fs/promises';
-import { arch, release, version } from 'node:os';
+import { arch, hostname, release, type, version } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
 import { DescribeTasksResponse, WsMessage, type AgentTaskMessage } from '../tat/agent-protocol.js';
 import type { Executor, TaskWorker } from './worker-executor.js';
-import { agentHeaders, AGENT_VERSION } from './headers.js';
+import { AGENT_VERSION, requestHeaders, type SigningIdentity } from './headers.js';
 import { InvokeClient } from './invoke-client.js';
+import { localIpFor } from './registration.js';
 import { Outbox } from './outbox.js';
+import { uploadOutput } from './cos-upload.js';
+import type { FinishFields, FullOutput } from './executor.js';
 
 export interface Backoff {
   minSeconds: number;
@@ -32,6 +35,10 @@ export interface SessionOptions {
   backoff: Backoff;
   /** Runs the tasks (shared by every identity of the process). */
   worker: TaskWorker;
+  /** A registered machine: every handshake and call is signed with its key. */
+  signing?: SigningIdentity | undefined;
+  /** Local address to connect from (a multi-homed host). */
+  localAddress?: string | undefined;
 }
 
 const POLL_AFTER_CONNECT_MS = 2000;
@@ -63,19 +70,27 @@ export class AgentSession {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Whole outputs being uploaded (tasks with an OutputCOSBucketUrl); each finish waits for its. */
+  private readonly uploads = new Map<string, { abort: AbortController; done: Promise<void> }>();
 
   constructor(private readonly o: SessionOptions) {
-    this.log = o.log.child({ machineId: o.machineId });
-    const headers = agentHeaders(o.machineId);
-    this.client = new InvokeClient(o.invokeUrl, headers);
+    this.log = o.log.child({
+      machineId: o.machineId,
+      ...(o.signing ? { instanceId: o.signing.instanceId } : {}),
+    });
+    this.client = new InvokeClient(o.invokeUrl, () => requestHeaders(o.machineId, o.signing), {
+      ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+    });
     this.outbox = new Outbox(join(o.dir, 'outbox'), this.client, this.log);
     this.executor = o.worker.executor(
       join(o.dir, 'scripts'),
       {
         chunk: (taskId, chunk) =>
           this.outbox.enqueue(taskId, 'UploadTaskLog', { InvocationTaskId: taskId, ...chunk }),
-        finish: (taskId, fields) =>
-          this.outbox.enqueue(taskId, 'ReportTaskFinish', { InvocationTaskId: taskId, ...fields }),
+        finish: (taskId, fields, full) =>
+          full
+            ? this.uploadThenFinish(taskId, fields, full)
+            : this.outbox.enqueue(taskId, 'ReportTaskFinish', { InvocationTaskId: taskId, ...fields }),
       },
       // Scripts can tell which machine they run on, even when a fleet shares one host.
       { TATFLOW_MACHINE_ID: o.machineId },
@@ -88,8 +103,29 @@ export class AgentSession {
     await chmod(this.o.dir, 0o711);
     await chmod(join(this.o.dir, 'scripts'), 0o711);
     this.outbox.open();
+    if (this.o.signing) this.validate();
     this.loop = this.connectLoop();
     this.later(1000, () => this.checkUpdate());
+  }
+
+  /** Like the reference agent at start-up: ValidateInstance (signed); the outcome is only logged. */
+  private validate(): void {
+    void (async () => {
+      try {
+        await this.client.callWithRetry(
+          'ValidateInstance',
+          {
+            SysName: type() === 'Windows_NT' ? 'Windows' : 'Linux',
+            Hostname: hostname(),
+            LocalIp: await localIpFor(new URL(this.o.invokeUrl), this.o.localAddress),
+          },
+          2,
+        );
+        this.log.info('validate_instance success, work as register instance');
+      } catch (e) {
+        this.log.warn({ reason: (e as Error).message }, 'validate_instance failed');
+      }
+    })();
   }
 
   /**
@@ -103,9 +139,33 @@ export class AgentSession {
     this.ws?.terminate();
     this.wake?.();
     await this.executor.killAll();
+    // Uploads get the same moment; the rest are aborted and report why.
+    const uploading = [...this.uploads.values()];
+    if (uploading.length > 0) {
+      await Promise.race([
+        Promise.all(uploading.map((u) => u.done)),
+        new Promise((r) => setTimeout(r, STOP_REPORT_WAIT_MS).unref()),
+      ]);
+      for (const u of uploading) u.abort.abort(new Error('the agent is stopping'));
+      await Promise.all(uploading.map((u) => u.done));
+    }
     await Promise.race([this.outbox.idle(), new Promise((r) => setTimeout(r, STOP_REPORT_WAIT_MS).unref())]);
     this.outbox.close();
     await this.loop;
+  }
+
+  /** The whole output goes to the bucket first; the finish then says where, or why not. */
+  private uploadThenFinish(taskId: string, fields: FinishFields, full: FullOutput): void {
+    const abort = new AbortController();
+    const done = uploadOutput(this.client, taskId, full, abort.signal)
+      .then((outcome) => {
+        if (outcome.OutputUploadCOSErrorInfo)
+          this.log.warn({ taskId, reason: outcome.OutputUploadCOSErrorInfo }, 'output upload failed');
+        else this.log.info({ taskId, url: outcome.OutputUrl }, 'output uploaded');
+        this.outbox.enqueue(taskId, 'ReportTaskFinish', { InvocationTaskId: taskId, ...fields, ...outcome });
+      })
+      .finally(() => this.uploads.delete(taskId));
+    this.uploads.set(taskId, { abort, done });
   }
 
   private later(ms: number, fn: () => void): void {
@@ -141,8 +201,9 @@ export class AgentSession {
       let missed = 0;
       let pinger: NodeJS.Timeout | undefined;
       const ws = new WebSocket(this.o.wsUrl, {
-        headers: agentHeaders(this.o.machineId),
+        headers: requestHeaders(this.o.machineId, this.o.signing),
         handshakeTimeout: 30_000,
+        ...(this.o.localAddress ? { localAddress: this.o.localAddress } : {}),
       });
       this.ws = ws;
       const ping = () => {

@@ -2,7 +2,7 @@
 
 import type { AgentTaskMessage } from '../tat/agent-protocol.js';
 import type { AgentResult } from '../tat/status.js';
-import type { FinishFields } from './executor.js';
+import type { FinishFields, FullOutput } from './executor.js';
 import type { OutputChunk } from './output.js';
 
 export type ToWorker =
@@ -12,7 +12,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { kind: 'chunk'; taskId: string; chunk: OutputChunk }
-  | { kind: 'finish'; taskId: string; fields: FinishFields }
+  | { kind: 'finish'; taskId: string; fields: FinishFields; full?: FullOutput }
   | { kind: 'done'; taskId: string; result: AgentResult }
   | { kind: 'failed'; taskId: string; message: string }
   | { kind: 'killedAll'; scriptDir: string };

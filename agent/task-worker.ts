@@ -17,7 +17,7 @@ function executorFor(scriptDir: string, env: Record<string, string> = {}): TaskE
       scriptDir,
       {
         chunk: (taskId, chunk) => post({ kind: 'chunk', taskId, chunk }),
-        finish: (taskId, fields) => post({ kind: 'finish', taskId, fields }),
+        finish: (taskId, fields, full) => post({ kind: 'finish', taskId, fields, ...(full ? { full } : {}) }),
       },
       env,
     );

@@ -60,7 +60,7 @@ export class TaskWorker {
         this.running.get(m.taskId)?.sink.chunk(m.taskId, m.chunk);
         break;
       case 'finish':
-        this.running.get(m.taskId)?.sink.finish(m.taskId, m.fields);
+        this.running.get(m.taskId)?.sink.finish(m.taskId, m.fields, m.full);
         break;
       case 'done':
         this.running.get(m.taskId)?.done(m.result);

@@ -14,6 +14,8 @@ const program = new Command()
     'Runbooks-as-code for server fleets: tatd (a TAT-compatible control plane), its agent, and the runbook engine',
   )
   .showHelpAfterError()
+  // Options belong to the command they follow: `agent register … --server URL` is register's.
+  .enablePositionalOptions()
   .addCommand(serverCommand())
   .addCommand(agentCommand())
   .addCommand(devCommand())

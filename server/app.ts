@@ -14,6 +14,9 @@ import { registerAgentSocket } from './gateway/ws.js';
 import { openSqliteStore } from './store/db.js';
 import { waitForAgent, onPresence } from './tasks/lifecycle.js';
 import { extendRunDeadlines, startSweeper } from './tasks/sweeper.js';
+import { startRetention } from './tasks/retention.js';
+import { ObjectStore } from './cos/store.js';
+import { registerObjectStore } from './cos/routes.js';
 
 export interface RunningTatd {
   /** `http://host:port` */
@@ -32,6 +35,7 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
     log,
     now,
     hub: new AgentHub(log, now, config.timings.agentIdleMs),
+    cos: new ObjectStore(config.data, config.cos),
   };
   // Nothing is connected yet after a (re)start.
   await waitForAgent(server);
@@ -43,6 +47,9 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
     bodyLimit: 10 * 1024 * 1024,
+    // Behind a load balancer, an agent's address (checked against IpAddressRange) is the one
+    // the trusted proxies name in X-Forwarded-For.
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
   });
   // Raw bytes for every content type: TC3 hashes the exact body, and the agent sends JSON with
   // no Content-Type at all.
@@ -68,18 +75,22 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
   registerApi(app, server);
   registerAgentInvoke(app, server, directory);
   registerAgentSocket(app, server, directory);
+  registerObjectStore(app, server);
   server.hub.onPresence((instanceId, online) => {
     onPresence(server, instanceId, online).catch((err: unknown) =>
       log.error({ err, instanceId }, 'delivering on presence change failed'),
     );
   });
   const stopSweeper = startSweeper(server);
+  const stopRetention = startRetention(server);
 
   const [host, portText] = config.listen.split(/:(?=\d+$)/) as [string, string];
   try {
     await app.listen({ host, port: Number(portText) });
   } catch (e) {
     stopSweeper();
+    directory.stop();
+    await stopRetention();
     await store.close();
     throw new Error(
       `cannot listen on ${config.listen}: ${(e as Error).message} (choose another with --listen)`,
@@ -97,6 +108,8 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
     port,
     close: async () => {
       stopSweeper();
+      directory.stop();
+      await stopRetention();
       await app.close();
       await store.close();
     },

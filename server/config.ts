@@ -2,7 +2,17 @@
 // validated with zod so a bad value is reported by name before anything starts.
 
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
+
+/** `a.b.c.d`, `a.b.c.d/n`, or the same for IPv6. */
+export function isAddressOrBlock(text: string): boolean {
+  const [address, bits, ...rest] = text.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 
 export const DEFAULT_REGIONS: ReadonlyArray<{ Region: string; RegionName: string }> = [
   { Region: 'ap-guangzhou', RegionName: 'South China (Guangzhou)' },
@@ -36,9 +46,24 @@ export const ServerConfig = z.object({
   data: z.string().min(1),
   accounts: z.array(Account).min(1, 'at least one account (SecretId:SecretKey) is required'),
   regions: z
-    .array(z.object({ Region: z.string().min(1), RegionName: z.string() }))
+    .array(
+      z.object({
+        Region: z.string().min(1),
+        RegionName: z.string(),
+        /**
+         * DescribeRegions shows it. In an UNAVAILABLE region every other action answers
+         * UnsupportedRegion; its agents still report the tasks they run.
+         */
+        RegionState: z.enum(['AVAILABLE', 'UNAVAILABLE']).default('AVAILABLE'),
+      }),
+    )
     .min(1)
-    .default([...DEFAULT_REGIONS]),
+    .refine((l) => new Set(l.map((r) => r.Region)).size === l.length, 'region ids must be unique')
+    .refine(
+      (l) => l[0]!.RegionState === 'AVAILABLE',
+      'the first region must be AVAILABLE (open enrollment puts new agents there)',
+    )
+    .prefault([...DEFAULT_REGIONS]),
   openEnrollment: z.boolean().default(false),
   temporalAddress: z.string().default('127.0.0.1:7233'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -50,7 +75,21 @@ export const ServerConfig = z.object({
       windowsWorkingDirectory: z.string().default('C:\\Program Files\\qcloud\\tat_agent\\workdir'),
     })
     .prefault({}),
-  quotas: z.object({ command: z.number().int().positive().default(500) }).prefault({}),
+  /** Per account and region (DescribeQuotas): saved commands, registration codes. */
+  quotas: z
+    .object({
+      command: z.number().int().positive().default(500),
+      registerCode: z.number().int().positive().default(5000),
+    })
+    .prefault({}),
+  /**
+   * Load balancers or proxies in front of tatd (addresses or CIDR blocks). A request from one of
+   * them is taken to come from the address it names in X-Forwarded-For: that is the address a
+   * registration code's IpAddressRange is checked against. Empty: the peer address is used.
+   */
+  trustedProxies: z
+    .array(z.string().refine(isAddressOrBlock, 'must be an IP address or CIDR block'))
+    .default([]),
   timings: z
     .object({
       /** An undelivered task becomes DELIVER_FAILED after this long (design: 10 minutes). */
@@ -64,6 +103,56 @@ export const ServerConfig = z.object({
       signatureWindowMs: ms.default(300_000),
       /** An agent WebSocket with no ping or message for this long is dropped (3 missed pings). */
       agentIdleMs: ms.default(390_000),
+      /** Allowed clock skew of a registered agent's signed headers (their `Timestamp`). */
+      agentSignatureWindowMs: ms.default(300_000),
+      /** One hour of a registration code's EffectiveTime (tests shorten it). */
+      registerCodeHourMs: ms.default(3_600_000),
+    })
+    .prefault({}),
+  /** The built-in object store that takes task output uploads (OutputCOSBucketUrl), under `--data`. */
+  cos: z
+    .object({
+      /**
+       * Its buckets, reached as `<tatd URL>/cos/<name>`. With `appId`, only that account (its
+       * APPID, or SecretId when it has none) may use the bucket.
+       */
+      buckets: z
+        .array(
+          z.object({
+            name: z
+              .string()
+              .regex(
+                /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/,
+                'a bucket name is 1 to 50 of a-z, 0-9 and "-", not starting or ending with "-"',
+              ),
+            appId: z.string().min(1).optional(),
+          }),
+        )
+        .refine((l) => new Set(l.map((b) => b.name)).size === l.length, 'bucket names must be unique')
+        .default([]),
+      /** Development only: accept `http://` bucket URLs (the API requires https). */
+      allowHttp: z.boolean().default(false),
+      /** How long a credential from GetCosCredential is valid. */
+      credentialTtlMs: ms.default(3_600_000),
+      /** How long a task's OutputUrl stays valid after DescribeInvocationTasks returned it. */
+      outputUrlTtlMs: ms.default(86_400_000),
+      /** Largest object a PUT may store (COS's own limit for one PUT is 5 GB). */
+      maxObjectBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(5 * 1024 ** 3),
+    })
+    .prefault({}),
+  /** Invocation records removed by a periodic job (TAT keeps 3 months and 10000 per account). */
+  retention: z
+    .object({
+      /** Fractions allowed (tests use seconds). */
+      maxAgeDays: z.number().positive().default(90),
+      maxInvocationsPerAccount: z.number().int().positive().default(10_000),
+      intervalMs: ms.default(3_600_000),
+      /** Tasks removed per transaction; the API is served between two. */
+      batchSize: z.number().int().positive().default(500),
     })
     .prefault({}),
 });

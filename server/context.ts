@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from './config.js';
 import type { Db } from './store/db.js';
 import type { AgentHub } from './gateway/hub.js';
+import type { ObjectStore } from './cos/store.js';
 
 export interface ServerContext {
   config: ServerConfig;
@@ -13,6 +14,8 @@ export interface ServerContext {
   log: Logger;
   hub: AgentHub;
   now: () => number;
+  /** The built-in object store (task output uploads). */
+  cos: ObjectStore;
 }
 
 /** The caller of one API request: its account and region, and the request's id and logger. */

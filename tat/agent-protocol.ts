@@ -52,8 +52,21 @@ export const AgentRequests = {
     LogInfo: z.string(),
   }),
   GetCosCredential: z.object({ InvocationTaskId: z.string() }),
-  RegisterInstance: z.object({}).loose(),
-  ValidateInstance: z.object({}).loose(),
+  // `tat_agent register` (agent-protocol.md §3.4): sent unsigned, before the machine has an id.
+  RegisterInstance: z.object({
+    MachineId: z.string().min(1).max(128),
+    ActiveCode: z.string().min(1).max(64),
+    ActiveValue: z.string().min(1).max(256),
+    PublicKey: z.string().min(1).max(4096),
+    Hostname: z.string().max(255).default(''),
+    LocalIp: z.string().max(64).default(''),
+    SystemName: z.string().max(32).default('Linux'),
+  }),
+  ValidateInstance: z.object({
+    SysName: z.string().max(32).optional(),
+    Hostname: z.string().max(255).optional(),
+    LocalIp: z.string().max(64).optional(),
+  }),
 } as const satisfies Record<AgentAction, z.ZodType>;
 
 export type AgentRequest<A extends AgentAction> = z.infer<(typeof AgentRequests)[A]>;
@@ -75,6 +88,23 @@ export const DescribeTasksResponse = z.object({
   InvocationNormalTaskSet: z.array(AgentTaskSchema),
   InvocationCancelTaskSet: z.array(z.object({ InvocationTaskId: z.string() })),
 });
+
+export const RegisterInstanceResponse = z.object({ InstanceId: z.string() });
+
+/**
+ * The headers of a registered (`rins-`) agent: `Signature` is Base64 of RSASSA-PKCS1-v1_5 with
+ * SHA-1 over `MachineId + InstanceId + RandomKey + Timestamp` (agent-protocol.md §3.4).
+ */
+export const SIGNED_HEADERS = ['MachineId', 'InstanceId', 'RandomKey', 'Timestamp', 'Signature'] as const;
+
+export function signedText(
+  machineId: string,
+  instanceId: string,
+  randomKey: string,
+  timestamp: string,
+): string {
+  return machineId + instanceId + randomKey + timestamp;
+}
 
 export const AgentResponseEnvelope = z.object({
   Response: z

@@ -31,3 +31,11 @@ export function instanceKindOf(id: string): InstanceKindOfId | undefined {
   if (patterns.managed.test(id)) return 'MANAGED';
   return undefined;
 }
+
+// Registration code ids are UUID-shaped without a prefix (tat-api.md §8.4). The official example
+// `9b5rb72b-…` is not hexadecimal, so any lowercase letter or digit is accepted in each group.
+const REGISTER_CODE_ID = /^[a-z0-9]{8}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{12}$/i;
+
+export function isRegisterCodeId(value: string): boolean {
+  return REGISTER_CODE_ID.test(value);
+}

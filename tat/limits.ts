@@ -25,4 +25,16 @@ export const LIMITS = {
   outputChunkBytes: 4 * 1024,
   usernameChars: 256,
   workingDirectoryChars: 512,
+  /** Registration codes and managed instances (CreateRegisterCode, ModifyRegisterInstance). */
+  registerCodeDescriptionChars: 128,
+  instanceNamePrefixChars: 32,
+  registerLimitMin: 1,
+  registerLimitMax: 10000,
+  registerLimitDefault: 10,
+  effectiveTimeMinHours: 1,
+  effectiveTimeDefaultHours: 4,
+  /** An EffectiveTime above this many hours means the code never expires. */
+  effectiveTimeNeverAboveHours: 99999,
+  registerCodeIdsPerDelete: 99,
+  managedInstanceNameChars: 60,
 } as const;

@@ -1,5 +1,6 @@
 // `tatflow agent`: run the agent (one identity, or a fleet of them).
 
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -12,9 +13,21 @@ import {
   fleetMachineIds,
   runAgent,
 } from '../../agent/main.js';
+import {
+  loadRegistration,
+  REGISTER_FILE,
+  registerMachine,
+  registrationFile,
+  saveRegistration,
+} from '../../agent/registration.js';
 import { REFERENCE_BACKOFF } from '../../agent/session.js';
 import { parseFlags } from '../flags.js';
 import { onShutdown } from '../shutdown.js';
+
+const sourceAddress = z
+  .string()
+  .refine((v) => isIP(v) !== 0, 'must be an IP address of this machine')
+  .optional();
 
 const Flags = z.object({
   server: z.string().optional(),
@@ -23,7 +36,16 @@ const Flags = z.object({
   fleet: z.coerce.number().int().min(1).max(5000).default(1),
   dir: z.string().optional(),
   maxBackoff: z.coerce.number().int().min(3).max(512).optional(),
+  sourceAddress,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+const RegisterFlags = z.object({
+  server: z.string().optional(),
+  config: z.string().optional(),
+  machineId: z.string().min(1).max(128).optional(),
+  dir: z.string().optional(),
+  sourceAddress,
 });
 
 export function defaultAgentDir(): string {
@@ -32,9 +54,56 @@ export function defaultAgentDir(): string {
     : join(homedir(), '.local', 'state', 'tatflow', 'agent');
 }
 
+function endpointsOf(flags: { server?: string | undefined; config?: string | undefined }) {
+  if (!flags.server === !flags.config) throw new Error('give exactly one of --server and --config');
+  return flags.server ? endpointsFromServer(flags.server) : endpointsFromConfigDat(flags.config!);
+}
+
+/** `tatflow agent register <region> <RegisterCodeId> <RegisterCodeValue>`, as `tat_agent register`. */
+function registerCommand(): Command {
+  return new Command('register')
+    .description(
+      'Register this machine with a registration code (CreateRegisterCode): creates its key pair and ' +
+        'saves its rins- instance id with the private key (mode 0600), in config.dat with --config, ' +
+        `else in <dir>/${REGISTER_FILE}`,
+    )
+    .argument('<region>', 'region of the registration code, e.g. ap-guangzhou')
+    .argument('<id>', 'RegisterCodeId')
+    .argument('<value>', 'RegisterCodeValue')
+    .option('--server <url>', 'tatd base URL, e.g. http://127.0.0.1:9000')
+    .option(
+      '--config <config.dat>',
+      'reference-agent config file (instead of --server); the registration is saved in it',
+    )
+    .option('--machine-id <id>', 'machine identity (default: /etc/machine-id)')
+    .option('--dir <dir>', `state directory (default ${defaultAgentDir()})`)
+    .option('--source-address <ip>', 'local address to connect from (a multi-homed host)')
+    .action(async (region: string, id: string, value: string, raw: unknown) => {
+      const flags = parseFlags(RegisterFlags, raw);
+      const { invokeUrl } = endpointsOf(flags);
+      const file = registrationFile({ configDat: flags.config, dir: flags.dir ?? defaultAgentDir() });
+      try {
+        const record = await registerMachine({
+          invokeUrl,
+          region,
+          registerCodeId: id,
+          registerCodeValue: value,
+          machineId: flags.machineId ?? defaultMachineId(),
+          localAddress: flags.sourceAddress,
+        });
+        saveRegistration(file, record);
+        process.stdout.write(`register success: ${record.instance_id} (saved in ${file})\n`);
+      } catch (e) {
+        process.stdout.write(`register failed: ${(e as Error).message}\n`);
+        process.exitCode = 1;
+      }
+    });
+}
+
 export function agentCommand(): Command {
   return new Command('agent')
     .description('Run the agent: connects to tatd (or any TAT agent endpoint), runs scripts, reports output')
+    .enablePositionalOptions()
     .option('--server <url>', 'tatd base URL, e.g. http://127.0.0.1:9000')
     .option(
       '--config <config.dat>',
@@ -47,20 +116,32 @@ export function agentCommand(): Command {
       '--max-backoff <seconds>',
       `cap of the reconnect back-off (default ${REFERENCE_BACKOFF.maxSeconds})`,
     )
+    .option('--source-address <ip>', 'local address to connect from (a multi-homed host)')
     .option('--log-level <level>', 'log level (default info)')
+    .addCommand(registerCommand())
     .action(async (raw: unknown) => {
       const flags = parseFlags(Flags, raw);
-      if (!flags.server === !flags.config) throw new Error('give exactly one of --server and --config');
-      const endpoints = flags.server
-        ? endpointsFromServer(flags.server)
-        : endpointsFromConfigDat(flags.config!);
+      const endpoints = endpointsOf(flags);
+      const dir = flags.dir ?? defaultAgentDir();
+      // A registered machine signs every call; its identity is the one it registered with.
+      const registration = loadRegistration(registrationFile({ configDat: flags.config, dir }));
+      if (registration && flags.machineId && flags.machineId !== registration.machineId)
+        throw new Error(
+          `this machine is registered as ${registration.instanceId} with MachineId ${registration.machineId}, not ${flags.machineId}`,
+        );
+      if (registration && flags.fleet > 1)
+        throw new Error('--fleet cannot be used by a registered agent (it has one identity)');
       const log = pino({ level: flags.logLevel, base: { service: 'agent' } });
       const agent = await runAgent({
         ...endpoints,
-        machineIds: fleetMachineIds(flags.machineId ?? defaultMachineId(), flags.fleet),
-        dir: flags.dir ?? defaultAgentDir(),
+        machineIds: registration
+          ? [registration.machineId]
+          : fleetMachineIds(flags.machineId ?? defaultMachineId(), flags.fleet),
+        dir,
         log,
         backoff: { ...REFERENCE_BACKOFF, ...(flags.maxBackoff ? { maxSeconds: flags.maxBackoff } : {}) },
+        registration,
+        localAddress: flags.sourceAddress,
       });
       onShutdown(() => agent.stop());
     });

@@ -19,7 +19,18 @@ import {
   invokeCommand,
   runCommand,
 } from '../resources/invocations.js';
+import { describeQuotas } from '../resources/quotas.js';
 import { describeRegions } from '../resources/regions.js';
+import { describeScenes } from '../resources/scenes.js';
+import {
+  createRegisterCode,
+  deleteRegisterCodes,
+  deleteRegisterInstance,
+  describeRegisterCodes,
+  describeRegisterInstances,
+  disableRegisterCodes,
+  modifyRegisterInstance,
+} from '../resources/registration.js';
 
 export type Handler<A extends ActionName> = (ctx: CallContext, req: RequestOf<A>) => Promise<object>;
 
@@ -31,7 +42,6 @@ const notYet =
     );
 
 const invokers = notYet('Invokers (scheduled execution)');
-const registration = notYet('Registration codes and managed instances');
 
 export const HANDLERS: { [A in ActionName]: Handler<A> } = {
   CreateCommand: createCommand,
@@ -53,14 +63,14 @@ export const HANDLERS: { [A in ActionName]: Handler<A> } = {
   DisableInvoker: invokers,
   DeleteInvoker: invokers,
   DescribeInvokerRecords: invokers,
-  CreateRegisterCode: registration,
-  DescribeRegisterCodes: registration,
-  DisableRegisterCodes: registration,
-  DeleteRegisterCodes: registration,
-  DescribeRegisterInstances: registration,
-  ModifyRegisterInstance: registration,
-  DeleteRegisterInstance: registration,
-  DescribeScenes: notYet('Public scenes'),
+  CreateRegisterCode: createRegisterCode,
+  DescribeRegisterCodes: describeRegisterCodes,
+  DisableRegisterCodes: disableRegisterCodes,
+  DeleteRegisterCodes: deleteRegisterCodes,
+  DescribeRegisterInstances: describeRegisterInstances,
+  ModifyRegisterInstance: modifyRegisterInstance,
+  DeleteRegisterInstance: deleteRegisterInstance,
+  DescribeScenes: describeScenes,
   DescribeRegions: describeRegions,
-  DescribeQuotas: notYet('Quota reports (DescribeQuotas)'),
+  DescribeQuotas: describeQuotas,
 };

@@ -131,7 +131,7 @@ function validateParams(action: ActionName, params: unknown): unknown {
 
 export function registerApi(app: FastifyInstance, server: ServerContext): void {
   const keys = new Keyring(server.config.accounts);
-  const regions = new Set(server.config.regions.map((r) => r.Region));
+  const regions = new Map(server.config.regions.map((r) => [r.Region, r.RegionState]));
 
   const handle = async (req: FastifyRequest): Promise<string> => {
     const started = performance.now();
@@ -155,6 +155,11 @@ export function registerApi(app: FastifyInstance, server: ServerContext): void {
         throw new TatError(
           'UnsupportedRegion',
           `Region "${region}" is not served here; see DescribeRegions.`,
+        );
+      if (regions.get(region) === 'UNAVAILABLE' && action !== 'DescribeRegions')
+        throw new TatError(
+          'UnsupportedRegion',
+          `Region "${region}" is UNAVAILABLE on this server (RegionState in DescribeRegions).`,
         );
       if (region === '') region = server.config.regions[0]!.Region;
       const schema = REQUESTS[action] as z.ZodType;

@@ -69,6 +69,12 @@ export class AgentHub {
     this.emit(instanceId, true);
   }
 
+  /** Cuts the agent off (its instance was deleted): closes its connection, forgets its heartbeat. */
+  disconnect(instanceId: string): void {
+    this.links.get(instanceId)?.ws.terminate();
+    this.heartbeats.delete(instanceId);
+  }
+
   /** Wakes the agent so it calls DescribeTasks. Returns false when it is not connected. */
   kick(instanceId: string, taskId: string): boolean {
     const link = this.links.get(instanceId);

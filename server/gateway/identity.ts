@@ -1,20 +1,39 @@
-// Which instance an agent is. Unregistered agents identify by their `MachineId` header
-// (agent-protocol.md §2.1, §4). A known machine maps to its instance; an unknown one is enrolled
-// only with --open-enrollment, into the first account and region, under a stable id derived from
-// (account, region, MachineId).
+// Which instance an agent is (agent-protocol.md §2.1, §3.4, §4).
+//
+// A registered agent signs every call (signature.ts): it is the managed `rins-` instance named by
+// its InstanceId header, whatever the enrollment setting. An unregistered agent only names its
+// MachineId, which anyone can claim; it is served only with --open-enrollment (development):
+// a known machine maps to its instance, an unknown one is enrolled into the first account and
+// region under a stable id derived from (account, region, MachineId). Without open enrollment
+// (the default) tatd serves registered agents only.
 
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { isId } from '../../tat/index.js';
 import { accountKey } from '../config.js';
 import { idFromBytes, type ServerContext } from '../context.js';
 import { headerValue as header } from '../../tat/node/signing.js';
+import {
+  bodyFingerprint,
+  IdentityError,
+  ReplayGuard,
+  SignatureVerifier,
+  signedHeadersOf,
+  type Claim,
+  type SignedHeaders,
+} from './signature.js';
 
-export interface AgentIdentity {
+export { IdentityError } from './signature.js';
+
+export interface AgentIdentity extends Claim {
   instanceId: string;
   machineId: string;
+  /** A registered agent, identified by its signature. */
+  managed: boolean;
 }
 
-export class IdentityError extends Error {}
+/** How the agent reached us: its WebSocket handshake, or an HTTP call with this body. */
+export type AgentChannel = { kind: 'ws' } | { kind: 'http'; body: Buffer | string };
 
 /** `ins-` + 8 characters from a hash of (account, region, MachineId): stable across restarts. */
 export function derivedInstanceId(account: string, region: string, machineId: string): string {
@@ -23,30 +42,49 @@ export function derivedInstanceId(account: string, region: string, machineId: st
 
 export class AgentDirectory {
   private readonly byMachine = new Map<string, string>();
+  private readonly verifier = new SignatureVerifier();
+  private readonly replays: ReplayGuard;
 
-  constructor(private readonly server: ServerContext) {}
+  constructor(private readonly server: ServerContext) {
+    this.replays = new ReplayGuard(server);
+  }
 
-  /** Resolves (and, with open enrollment, enrolls) the agent named by the request headers. */
-  async identify(headers: IncomingHttpHeaders): Promise<AgentIdentity> {
+  stop(): void {
+    this.replays.stop();
+  }
+
+  /**
+   * The agent behind a WebSocket handshake or an HTTP call: a registered agent by its signature,
+   * an unregistered one (open enrollment only) by its MachineId, enrolled on its first call.
+   */
+  async identify(headers: IncomingHttpHeaders, channel: AgentChannel): Promise<AgentIdentity> {
+    const signed = signedHeadersOf(headers);
+    if (signed) return this.identifySigned(signed, channel);
     const machineId = header(headers, 'machineid')?.trim();
     if (!machineId) throw new IdentityError('the request carries no MachineId header');
     if (machineId.length > 128) throw new IdentityError('the MachineId header is longer than 128 characters');
-    const cached = this.byMachine.get(machineId);
-    if (cached) return { instanceId: cached, machineId };
     const { db, config } = this.server;
+    if (!config.openEnrollment)
+      throw new IdentityError(
+        `machine ${machineId} is not known to this server as a registered instance: register it with a ` +
+          `registration code (tatflow agent register, or tat_agent register), or start tatd with ` +
+          `--open-enrollment to serve unregistered machines (development only)`,
+      );
+    const cached = this.byMachine.get(machineId);
+    if (cached) return { instanceId: cached, machineId, managed: false };
+    // Managed rows hold their instance id in machine_id; an unsigned caller never gets one.
     const row = await db
       .selectFrom('instances')
       .select('id')
       .where('machine_id', '=', machineId)
+      .where('kind', '!=', 'MANAGED')
       .executeTakeFirst();
     if (row) {
       this.byMachine.set(machineId, row.id);
-      return { instanceId: row.id, machineId };
+      return { instanceId: row.id, machineId, managed: false };
     }
-    if (!config.openEnrollment)
-      throw new IdentityError(
-        `machine ${machineId} is not known to this server (start tatd with --open-enrollment to enroll new machines)`,
-      );
+    if (isId('managed', machineId))
+      throw new IdentityError(`MachineId ${machineId} names a managed instance; it must sign its calls`);
     const account = accountKey(config.accounts[0]!);
     const region = config.regions[0]!.Region;
     const instanceId = derivedInstanceId(account, region, machineId);
@@ -70,7 +108,43 @@ export class AgentDirectory {
       .execute();
     this.server.log.info({ instanceId, machineId, account, region }, 'machine enrolled');
     this.byMachine.set(machineId, instanceId);
-    return { instanceId, machineId };
+    return { instanceId, machineId, managed: false };
+  }
+
+  /** A registered agent: fresh Timestamp, known instance, its MachineId, its key, unused RandomKey. */
+  private async identifySigned(h: SignedHeaders, channel: AgentChannel): Promise<AgentIdentity> {
+    const { db, config } = this.server;
+    if (!isId('managed', h.instanceId))
+      throw new IdentityError(`InstanceId ${h.instanceId} is not a managed instance id (rins-xxxxxxxx)`);
+    const windowMs = config.timings.agentSignatureWindowMs;
+    const ts = this.verifier.checkFresh(h, this.server.now(), windowMs);
+    const row = await db
+      .selectFrom('instances')
+      .select(['agent_machine_id', 'public_key'])
+      .where('id', '=', h.instanceId)
+      .where('kind', '=', 'MANAGED')
+      .executeTakeFirst();
+    if (!row?.public_key)
+      throw new IdentityError(
+        `managed instance ${h.instanceId} is not known to this server (deleted, or registered elsewhere): register the machine again`,
+      );
+    if (row.agent_machine_id !== h.machineId)
+      throw new IdentityError(
+        `MachineId ${h.machineId} is not the machine ${h.instanceId} was registered from`,
+        'AuthFailure.SignatureFailure',
+      );
+    if (!this.verifier.verify(h, row.public_key))
+      throw new IdentityError(
+        `the Signature does not verify with the key ${h.instanceId} registered`,
+        'AuthFailure.SignatureFailure',
+      );
+    const claim = await this.replays.claim(
+      h.instanceId,
+      h.randomKey,
+      ts + windowMs,
+      channel.kind === 'http' ? bodyFingerprint(channel.body) : undefined,
+    );
+    return { instanceId: h.instanceId, machineId: h.machineId, managed: true, ...claim };
   }
 
   /** Records what the agent says of itself on connect (version, OS). */

@@ -17,7 +17,11 @@ import {
   tasksForAgent,
   type ReportOutcome,
 } from '../tasks/lifecycle.js';
-import { IdentityError, type AgentDirectory } from './identity.js';
+import { headerValue } from '../../tat/node/signing.js';
+import { registerInstance, validateInstance } from '../resources/registration.js';
+import { normalizeAddress } from './addresses.js';
+import { IdentityError, type AgentDirectory, type AgentIdentity } from './identity.js';
+import { cosCredential } from '../cos/output.js';
 
 class AgentCallError extends Error {
   constructor(
@@ -41,6 +45,8 @@ export function registerAgentInvoke(
   const handle = async (req: FastifyRequest): Promise<string> => {
     const requestId = req.id;
     let action = '';
+    let identity: AgentIdentity | undefined;
+    let answer: string;
     try {
       const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
       let body: Record<string, unknown>;
@@ -52,42 +58,62 @@ export function registerAgentInvoke(
       action = typeof body.Action === 'string' ? body.Action : '';
       if (!(AGENT_ACTIONS as readonly string[]).includes(action))
         throw new AgentCallError('InvalidAction', `unknown agent action "${action}"`);
-      let identity;
-      try {
-        identity = await directory.identify(req.headers);
-      } catch (e) {
-        if (e instanceof IdentityError)
-          throw new AgentCallError('AuthFailure.UnauthorizedOperation', e.message);
-        throw e;
+      const parse = <A extends AgentAction>(a: A): AgentRequest<A> => {
+        const parsed = AgentRequests[a].safeParse(body);
+        if (parsed.success) return parsed.data as AgentRequest<A>;
+        const i = parsed.error.issues[0]!;
+        throw new AgentCallError('InvalidParameter', `${a}: ${i.path.join('.')}: ${i.message}`);
+      };
+      // Registration comes before the agent has an identity: the code is its credential.
+      if (action === 'RegisterInstance') {
+        const result = await registerInstance(server, parse('RegisterInstance'), {
+          address: normalizeAddress(req.ip),
+          agentVersion: headerValue(req.headers, 'tat-version') ?? '',
+        });
+        return successBody(result, requestId);
+      }
+      identity = await directory.identify(req.headers, { kind: 'http', body: raw });
+      if (identity.repeatOf) {
+        // The reference agent's retry of a call that reached us: answered again, not run again.
+        const earlier = await identity.repeatOf;
+        identity = undefined;
+        if (earlier === undefined)
+          throw new IdentityError(
+            'this RandomKey was used before: a replayed request',
+            'AuthFailure.SignatureFailure',
+          );
+        req.log.info({ action }, 'repeated agent call answered again');
+        return earlier;
       }
       server.hub.touch(identity.instanceId);
-      const parsed = AgentRequests[action as AgentAction].safeParse(body);
-      if (!parsed.success) {
-        const i = parsed.error.issues[0]!;
-        throw new AgentCallError('InvalidParameter', `${action}: ${i.path.join('.')}: ${i.message}`);
-      }
-      const handler = AGENT_HANDLERS[action as AgentAction] as (
+      const handler = AGENT_HANDLERS[action as IdentifiedAction] as (
         s: ServerContext,
         id: string,
         p: unknown,
       ) => Promise<object>;
-      const result = await handler(server, identity.instanceId, parsed.data);
+      const result = await handler(server, identity.instanceId, parse(action as IdentifiedAction));
       req.log.debug({ action, instanceId: identity.instanceId }, 'agent call');
-      return successBody(result, requestId);
+      answer = successBody(result, requestId);
     } catch (e) {
-      if (e instanceof AgentCallError) {
-        req.log.info({ action, code: e.code, reason: e.message }, 'agent call refused');
-        return errorBody(e.code, e.message, requestId);
+      if (e instanceof AgentCallError || e instanceof IdentityError) {
+        req.log.info({ action, code: e.code, reason: e.message, peer: req.ip }, 'agent call refused');
+        answer = errorBody(e.code, e.message, requestId);
+      } else {
+        req.log.error({ err: e, action }, 'agent call failed');
+        answer = errorBody('InternalError', `internal error, request id ${requestId}`, requestId);
       }
-      req.log.error({ err: e, action }, 'agent call failed');
-      return errorBody('InternalError', `internal error, request id ${requestId}`, requestId);
     }
+    identity?.answered?.(answer);
+    return answer;
   };
   app.post('/agent/invoke', async (req, reply) => sendJson(reply, await handle(req)));
 }
 
+/** Every action but RegisterInstance is made by an agent that already has an identity. */
+type IdentifiedAction = Exclude<AgentAction, 'RegisterInstance'>;
+
 type AgentHandlers = {
-  [A in AgentAction]: (server: ServerContext, instanceId: string, p: AgentRequest<A>) => Promise<object>;
+  [A in IdentifiedAction]: (server: ServerContext, instanceId: string, p: AgentRequest<A>) => Promise<object>;
 };
 
 const AGENT_HANDLERS: AgentHandlers = {
@@ -129,14 +155,10 @@ const AGENT_HANDLERS: AgentHandlers = {
     server.log.warn({ instanceId, agentLog: p.LogInfo, level: p.LogLevel }, 'agent reported an error');
     return Promise.resolve({});
   },
-  ValidateInstance: () => Promise.resolve({}),
-  GetCosCredential: () => {
-    throw new AgentCallError('UnsupportedOperation', 'tatd does not store task output in COS');
-  },
-  RegisterInstance: () => {
-    throw new AgentCallError(
-      'UnsupportedOperation',
-      'registration codes are not available in this tatd yet; start tatd with --open-enrollment',
-    );
+  ValidateInstance: validateInstance,
+  GetCosCredential: async (server, instanceId, p) => {
+    const r = await cosCredential(server, instanceId, p.InvocationTaskId);
+    if (!r.ok) throw new AgentCallError(r.code, r.message);
+    return r.credential;
   },
 };

@@ -1,5 +1,5 @@
 // `GET /agent/ws`: the agent's notify WebSocket. It carries only kicks from us; the agent's pings
-// are answered by the ws library. Unknown machines are refused at the upgrade.
+// are answered by the ws library. Unknown machines and bad signatures are refused at the upgrade.
 
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -24,7 +24,7 @@ export function registerAgentSocket(
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== AGENT_WS_PATH) return refuse(socket, 404, 'Not Found');
-    directory.identify(req.headers).then(
+    directory.identify(req.headers, { kind: 'ws' }).then(
       (identity) => {
         wss.handleUpgrade(req, socket, head, (ws) => {
           server.hub.attach(identity.instanceId, ws);
@@ -43,7 +43,10 @@ export function registerAgentSocket(
       },
       (err: unknown) => {
         if (err instanceof IdentityError) {
-          server.log.warn({ reason: err.message }, 'agent refused');
+          server.log.warn(
+            { reason: err.message, code: err.code, peer: req.socket.remoteAddress },
+            'agent refused',
+          );
           refuse(socket, 401, 'Unauthorized');
         } else {
           server.log.error({ err }, 'agent identification failed');

@@ -10,7 +10,6 @@ import {
   checkCommandName,
   checkCommandType,
   checkContent,
-  checkCosBucketUrl,
   checkCosKeyPrefix,
   checkDescription,
   checkFilterValues,
@@ -33,6 +32,17 @@ import {
 } from '../../tat/index.js';
 import { creationTime, newId, type CallContext } from '../context.js';
 import type { CommandsTable } from '../store/schema.js';
+import { publicCommand } from '../public/commands.js';
+import {
+  checkPublicParameters,
+  isPublicCommandId,
+  publicCommandRow,
+  publicCommandRows,
+  publicFields,
+} from './public.js';
+import { checkSceneId } from './scenes.js';
+import { assertCommandQuota } from './quotas.js';
+import { checkBucketUrlForm } from '../cos/buckets.js';
 
 export type CommandRow = Selectable<CommandsTable>;
 
@@ -71,8 +81,7 @@ export function commandOut(r: CommandRow): Command {
       ParameterValue: c.ParameterValue,
       ParameterDescription: c.ParameterDescription ?? '',
     })),
-    Scenes: [],
-    FormattedDescription: '',
+    ...publicFields(r.id),
     CreatedBy: r.created_by as 'USER' | 'TAT',
     Tags: JSON.parse(r.tags) as Tag[],
     Username: r.username,
@@ -97,7 +106,7 @@ export function newCommandRow(ctx: CallContext, req: CommandFieldsInput, saved: 
   checkTimeout(timeout);
   const username = req.Username ?? (type === 'SHELL' ? defaults.username : 'System');
   checkUsername(username);
-  if (req.OutputCOSBucketUrl) checkCosBucketUrl(req.OutputCOSBucketUrl);
+  if (req.OutputCOSBucketUrl) checkBucketUrlForm(ctx.server.config, req.OutputCOSBucketUrl);
   if (req.OutputCOSKeyPrefix) checkCosKeyPrefix(req.OutputCOSKeyPrefix);
   if (req.Tags) checkTags(req.Tags);
   const enable = req.EnableParameter ?? false;
@@ -107,8 +116,10 @@ export function newCommandRow(ctx: CallContext, req: CommandFieldsInput, saved: 
     req.DefaultParameterConfs,
   );
   const now = creationTime(ctx.server.now());
+  let id = newId('cmd');
+  while (isPublicCommandId(id)) id = newId('cmd');
   return {
-    id: newId('cmd'),
+    id,
     account: ctx.account,
     region: ctx.region,
     name: req.CommandName ?? '',
@@ -172,21 +183,8 @@ export async function assertNameFree(ctx: CallContext, name: string, exceptId?: 
     );
 }
 
-export async function assertQuota(ctx: CallContext): Promise<void> {
-  const { count } = await ctx.server.db
-    .selectFrom('commands')
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('account', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .where('saved', '=', 1)
-    .executeTakeFirstOrThrow();
-  const quota = ctx.server.config.quotas.command;
-  if (Number(count) >= quota)
-    throw new TatError(
-      'ResourceUnavailable.UserHasNoQuotaCode',
-      `The command quota of ${quota} saved commands in ${ctx.region} is used up; delete commands first.`,
-    );
-}
+/** The COMMAND quota (server/resources/quotas.ts, shared with DescribeQuotas). */
+export const assertQuota = assertCommandQuota;
 
 function checkCommandId(id: string): void {
   if (!isId('command', id))
@@ -196,9 +194,21 @@ function checkCommandId(id: string): void {
     );
 }
 
-/** A saved user command of the caller, or CommandNotFound. */
+/** A command the caller may run or preview: a saved user command of theirs or a public command. */
 export async function findCommand(ctx: CallContext, id: string): Promise<CommandRow> {
   checkCommandId(id);
+  const pub = publicCommand(id);
+  return pub ? publicCommandRow(ctx, pub) : findOwnCommand(ctx, id);
+}
+
+/** A command the caller may change or delete: a saved user command of theirs, or CommandNotFound. */
+export async function findOwnCommand(ctx: CallContext, id: string): Promise<CommandRow> {
+  checkCommandId(id);
+  if (isPublicCommandId(id))
+    throw new TatError(
+      'InvalidParameterValue',
+      `Command ${id} is a public command (CreatedBy=TAT): it cannot be modified or deleted.`,
+    );
   const row = await ctx.server.db
     .selectFrom('commands')
     .selectAll()
@@ -240,10 +250,11 @@ export async function describeCommands(ctx: CallContext, req: RequestOf<'Describ
   for (const f of req.Filters ?? []) {
     if (f.Name === 'command-type') checkFilterValues(f, ['SHELL', 'POWERSHELL', 'BAT']);
     if (f.Name === 'created-by') checkFilterValues(f, ['TAT', 'USER']);
+    if (f.Name === 'scene-id') f.Values.forEach(checkSceneId);
     if (f.Name === 'command-id') f.Values.forEach(checkCommandId);
   }
   // At most COMMAND-quota rows per account and region: filtering in memory keeps tag rules simple.
-  const rows = await ctx.server.db
+  const own = await ctx.server.db
     .selectFrom('commands')
     .selectAll()
     .where('account', '=', ctx.account)
@@ -252,6 +263,8 @@ export async function describeCommands(ctx: CallContext, req: RequestOf<'Describ
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .execute();
+  // Both unless filtered (tat-api.md: DescribeCommands): the user's newest first, then the public ones.
+  const rows = [...own, ...publicCommandRows(ctx)];
   const ids = req.CommandIds ? new Set(req.CommandIds) : undefined;
   const matching = rows.filter((r) => {
     if (ids && !ids.has(r.id)) return false;
@@ -268,7 +281,7 @@ export async function describeCommands(ctx: CallContext, req: RequestOf<'Describ
         case 'created-by':
           return any(r.created_by);
         case 'scene-id':
-          return false; // user commands belong to no scene
+          return (publicCommand(r.id)?.scenes ?? []).some(any); // user commands belong to no scene
         case 'tag-key':
           return tags.some((t) => any(t.Key));
         case 'tag-value':
@@ -287,7 +300,7 @@ export async function describeCommands(ctx: CallContext, req: RequestOf<'Describ
 }
 
 export async function modifyCommand(ctx: CallContext, req: RequestOf<'ModifyCommand'>) {
-  const row = await findCommand(ctx, req.CommandId);
+  const row = await findOwnCommand(ctx, req.CommandId);
   const next = { ...row };
   if (req.CommandName !== undefined) {
     checkCommandName(req.CommandName);
@@ -315,7 +328,7 @@ export async function modifyCommand(ctx: CallContext, req: RequestOf<'ModifyComm
     next.username = req.Username;
   }
   if (req.OutputCOSBucketUrl !== undefined) {
-    if (req.OutputCOSBucketUrl) checkCosBucketUrl(req.OutputCOSBucketUrl);
+    if (req.OutputCOSBucketUrl) checkBucketUrlForm(ctx.server.config, req.OutputCOSBucketUrl);
     next.cos_bucket_url = req.OutputCOSBucketUrl;
   }
   if (req.OutputCOSKeyPrefix !== undefined) {
@@ -354,7 +367,7 @@ async function assertDeletable(ctx: CallContext, ids: string[]): Promise<void> {
 }
 
 export async function deleteCommand(ctx: CallContext, req: RequestOf<'DeleteCommand'>) {
-  await findCommand(ctx, req.CommandId);
+  await findOwnCommand(ctx, req.CommandId);
   await assertDeletable(ctx, [req.CommandId]);
   await ctx.server.db.deleteFrom('commands').where('id', '=', req.CommandId).execute();
   return {};
@@ -373,7 +386,7 @@ export async function deleteCommands(ctx: CallContext, req: RequestOf<'DeleteCom
   // before looking any up.
   ids.forEach(checkCommandId);
   // All or nothing: every command must exist and be idle before any is deleted.
-  for (const id of ids) await findCommand(ctx, id);
+  for (const id of ids) await findOwnCommand(ctx, id);
   await assertDeletable(ctx, ids);
   await ctx.server.db.deleteFrom('commands').where('id', 'in', ids).execute();
   return {};
@@ -416,7 +429,9 @@ export async function previewReplacedCommandContent(
       'InvalidParameterValue.LackOfParameters',
       'The script has parameters but neither Parameters nor command defaults were given.',
     );
-  return { ReplacedContent: encodeScript(substitute(script, { ...defaults, ...given })) };
+  const values = { ...defaults, ...given };
+  if (req.CommandId !== undefined) checkPublicParameters(req.CommandId, values);
+  return { ReplacedContent: encodeScript(substitute(script, values)) };
 }
 
 export { decodeScript, encodeScript };

@@ -6,7 +6,6 @@ import {
   TatError,
   apiTime,
   apiTimeOrNull,
-  checkCosBucketUrl,
   checkCosKeyPrefix,
   checkFilterValues,
   checkListRequest,
@@ -43,6 +42,10 @@ import {
   type CommandRow,
 } from './commands.js';
 import { resolveTargets } from './targets.js';
+import { checkPublicParameters } from './public.js';
+import { PUBLIC_COMMAND_IDS } from '../public/commands.js';
+import { assertBucketExists, checkBucketUrlForm } from '../cos/buckets.js';
+import { outputUrlFor } from '../cos/output.js';
 
 interface RunSettings {
   username: string;
@@ -68,6 +71,7 @@ function runParameters(
   }
   const values = given !== undefined ? parseParameterJson(given, 'Parameters') : {};
   const merged = resolveRunParameters(template, commandDefaults(command), values);
+  checkPublicParameters(command.id, merged);
   return { values, template, script: substitute(template, merged) };
 }
 
@@ -81,6 +85,8 @@ async function startInvocation(
 ): Promise<string> {
   const { server } = ctx;
   const { values, template, script } = runParameters(command, given);
+  // The output is going to be written there: the bucket must be one tatd has.
+  if (settings.cosBucketUrl !== '') assertBucketExists(server.config, settings.cosBucketUrl, ctx.account);
   const targets = await resolveTargets(
     ctx,
     instanceIds,
@@ -186,7 +192,7 @@ export async function invokeCommand(ctx: CallContext, req: RequestOf<'InvokeComm
   if (req.Username !== undefined) checkUsername(req.Username, 'InvalidParameter.InvalidUsername');
   if (req.WorkingDirectory !== undefined) checkWorkingDirectory(req.WorkingDirectory, type);
   if (req.Timeout !== undefined) checkTimeout(req.Timeout);
-  if (req.OutputCOSBucketUrl) checkCosBucketUrl(req.OutputCOSBucketUrl);
+  if (req.OutputCOSBucketUrl) checkBucketUrlForm(ctx.server.config, req.OutputCOSBucketUrl);
   if (req.OutputCOSKeyPrefix) checkCosKeyPrefix(req.OutputCOSKeyPrefix);
   const invocationId = await startInvocation(
     ctx,
@@ -297,8 +303,11 @@ export async function describeInvocations(ctx: CallContext, req: RequestOf<'Desc
       q = q.where('command_id', 'in', f.Values);
     } else if (f.Name === 'command-created-by') {
       checkFilterValues(f, ['TAT', 'USER']);
-      // Every invocation here runs a user command (public commands are not served yet).
-      if (!f.Values.includes('USER')) q = q.where('id', '=', '');
+      // Public commands are not stored: their fixed ids tell their invocations apart.
+      const tat = f.Values.includes('TAT');
+      const user = f.Values.includes('USER');
+      if (tat && !user) q = q.where('command_id', 'in', [...PUBLIC_COMMAND_IDS]);
+      if (user && !tat) q = q.where('command_id', 'not in', [...PUBLIC_COMMAND_IDS]);
     } else if (f.Name === 'instance-kind') {
       checkFilterValues(f, ['CVM', 'LIGHTHOUSE']);
       q = q.where('instance_kind', 'in', f.Values);
@@ -473,7 +482,7 @@ export async function describeInvocationTasks(ctx: CallContext, req: RequestOf<'
       ExecStartTime: apiTimeOrNull(r.exec_start_at),
       ExecEndTime: apiTimeOrNull(r.exec_end_at),
       Dropped: Number(r.dropped),
-      OutputUrl: r.output_url,
+      OutputUrl: outputUrlFor(ctx.server, ctx.account, r.cos_bucket_url, r.output_url),
       OutputUploadCOSErrorInfo: r.cos_error,
     },
     StartTime: apiTimeOrNull(r.start_at),

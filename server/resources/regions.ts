@@ -1,4 +1,4 @@
-// DescribeRegions: the regions this tatd serves (from its configuration).
+// DescribeRegions: the regions this tatd serves, with their state (from its configuration).
 
 import type { CallContext } from '../context.js';
 import type { RegionInfo } from '../../tat/index.js';
@@ -7,7 +7,7 @@ export function describeRegions(ctx: CallContext): Promise<{ TotalCount: number;
   const RegionSet = ctx.server.config.regions.map((r): RegionInfo => ({
     Region: r.Region,
     RegionName: r.RegionName,
-    RegionState: 'AVAILABLE',
+    RegionState: r.RegionState,
   }));
   return Promise.resolve({ TotalCount: RegionSet.length, RegionSet });
 }

@@ -132,4 +132,63 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_registration': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('register_codes')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('value_sha256', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('instance_name_prefix', 'text', (c) => c.notNull())
+        .addColumn('register_limit', 'integer', (c) => c.notNull())
+        .addColumn('registered_count', 'integer', (c) => c.notNull())
+        .addColumn('ip_address_range', 'text', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('register_codes_list')
+        .on('register_codes')
+        .columns(['account', 'region', 'created_at'])
+        .execute();
+      // One column per statement: SQLite adds a single column per ALTER TABLE.
+      await db.schema.alterTable('instances').addColumn('register_code_id', 'text').execute();
+      await db.schema.alterTable('instances').addColumn('public_key', 'text').execute();
+      await db.schema
+        .alterTable('instances')
+        .addColumn('agent_machine_id', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+      await db.schema
+        .alterTable('instances')
+        .addColumn('local_ip', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+      await db.schema.alterTable('instances').addColumn('updated_at', 'bigint').execute();
+      await db.schema
+        .createTable('agent_random_keys')
+        .addColumn('random_key', 'text', (c) => c.primaryKey())
+        .addColumn('instance_id', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('agent_random_keys_expiry')
+        .on('agent_random_keys')
+        .columns(['expires_at'])
+        .execute();
+    },
+  },
+  // Retention (server/tasks/retention.ts) walks invocations oldest first, overall and per account.
+  '0004_retention_cos': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createIndex('invocations_age').on('invocations').columns(['created_at']).execute();
+      await db.schema
+        .createIndex('invocations_account_age')
+        .on('invocations')
+        .columns(['account', 'created_at'])
+        .execute();
+    },
+  },
 };

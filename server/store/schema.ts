@@ -41,6 +41,45 @@ export interface InstancesTable {
   environment: string;
   last_seen_at: number;
   hostname: string;
+  /** Managed (`rins-`) instances only, from here on (migration 0002); null for CVM rows. */
+  register_code_id: string | null;
+  /** PKCS#1 PEM public key the agent registered; it signs every call with the private half. */
+  public_key: string | null;
+  /**
+   * The MachineId a managed agent registered with and must keep sending. (`machine_id`, unique,
+   * holds the instance id for managed rows: one machine may be registered more than once.)
+   */
+  agent_machine_id: Generated<string>;
+  local_ip: Generated<string>;
+  updated_at: number | null;
+}
+
+export interface RegisterCodesTable {
+  /** UUID form, no prefix (tat-api.md §8.4). */
+  id: string;
+  account: string;
+  region: string;
+  /** SHA-256 (hex) of RegisterCodeValue: the value itself is shown once, by CreateRegisterCode. */
+  value_sha256: string;
+  description: string;
+  instance_name_prefix: string;
+  register_limit: number;
+  registered_count: number;
+  /** `''`, an address or a CIDR block; only agents from there may register. */
+  ip_address_range: string;
+  /** 0 after DisableRegisterCodes. */
+  enabled: number;
+  /** null: never expires (EffectiveTime above 99999 hours). */
+  expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** RandomKeys of signed agent requests, kept while their Timestamp is valid (replay guard). */
+export interface AgentRandomKeysTable {
+  random_key: string;
+  instance_id: string;
+  expires_at: number;
 }
 
 /** An invocation's status, end and update times are folded from its tasks when read. */
@@ -111,4 +150,6 @@ export interface Database {
   invocations: InvocationsTable;
   tasks: TasksTable;
   task_output: TaskOutputTable;
+  register_codes: RegisterCodesTable;
+  agent_random_keys: AgentRandomKeysTable;
 }

@@ -115,3 +115,48 @@ export interface RegionInfo {
   RegionName: string;
   RegionState: 'AVAILABLE' | 'UNAVAILABLE';
 }
+
+export interface RegisterCodeInfo {
+  RegisterCodeId: string;
+  Description: string;
+  InstanceNamePrefix: string;
+  RegisterLimit: number;
+  ExpiredTime: string;
+  IpAddressRange: string;
+  Enabled: boolean;
+  RegisteredCount: number;
+  CreatedTime: string;
+  UpdatedTime: string;
+}
+
+export interface RegisterInstanceInfo {
+  RegisterCodeId: string;
+  InstanceId: string;
+  InstanceName: string;
+  MachineId: string;
+  SystemName: 'Linux' | 'Windows';
+  HostName: string;
+  LocalIp: string;
+  PublicKey: string;
+  Status: 'Online' | 'Offline';
+  CreatedTime: string;
+  UpdatedTime: string;
+  Tags: Tag[];
+}
+
+export type QuotaResourceName = 'COMMAND' | 'REGISTER_CODE';
+export const QUOTA_RESOURCE_NAMES: readonly QuotaResourceName[] = ['COMMAND', 'REGISTER_CODE'];
+
+export interface GeneralResourceQuotaSet {
+  ResourceName: QuotaResourceName;
+  ResourceQuotaUsed: number;
+  ResourceQuotaTotal: number;
+}
+
+export interface Scene {
+  SceneId: string;
+  SceneName: string;
+  CreatedBy: 'TAT';
+  CreatedTime: string;
+  UpdatedTime: string;
+}

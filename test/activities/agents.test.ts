@@ -6,12 +6,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
+import { registerAgent, startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
 import { client, startTatd, type Tatd } from '../helpers/tatd.js';
 import { sleep } from '../helpers/wait.js';
 
@@ -105,14 +104,26 @@ describe('resolveTargets', () => {
     }
   });
 
-  test('a managed-name selector fails clearly where DescribeRegisterInstances is not served', async () => {
-    await assert.rejects(run(acts.resolveTargets, { region, selector: { managedName: 'web' } }), (e) => {
-      assert.ok(e instanceof ApplicationFailure);
-      assert.equal(e.type, 'UnsupportedOperation');
-      assert.equal(e.nonRetryable, true);
-      assert.match(e.message, /DescribeRegisterInstances/);
-      return true;
-    });
+  test('a managed-name selector names the managed instances whose name contains the text', async () => {
+    const code = await tat.CreateRegisterCode({ RegisterLimit: 2 });
+    const managed: string[] = [];
+    for (const [machineId, name] of [
+      ['ag-web', 'web-1'],
+      ['ag-db', 'db-1'],
+    ] as const) {
+      const reg = await registerAgent(tatd.url, {
+        registerCodeId: code.RegisterCodeId!,
+        registerCodeValue: code.RegisterCodeValue!,
+        machineId,
+      });
+      assert.ok(reg.instanceId, reg.output);
+      await tat.ModifyRegisterInstance({ InstanceId: reg.instanceId, InstanceName: name });
+      managed.push(reg.instanceId);
+    }
+    assert.deepEqual(await run(acts.resolveTargets, { region, selector: { managedName: 'web' } }), [
+      managed[0],
+    ]);
+    assert.deepEqual(await run(acts.resolveTargets, { region, selector: { managedName: 'nothing' } }), []);
   });
 });
 

@@ -45,9 +45,12 @@ test('an agent configured by config.dat runs commands; its instance id survives 
   const { tasks } = await waitFinal(tat, InvocationId!);
   assert.equal(outputOf(tasks[0]!), 'via-config-dat\n');
 
-  // Known machines are served without open enrollment, under the same id.
+  // The machine keeps its id across a restart. (Without open enrollment an unregistered machine
+  // is not served at all: test/e2e/registration.test.ts.)
   await tatd.stop();
-  const again = track(await startTatd({ accounts, config, port: tatd.port, dataDir: tatd.dataDir }));
+  const again = track(
+    await startTatd({ accounts, openEnrollment: true, config, port: tatd.port, dataDir: tatd.dataDir }),
+  );
   tat = client(again, ACCOUNT);
   await waitAgents(tat, [agent.instanceId]);
   const r = await tat.DescribeAutomationAgentStatus({});

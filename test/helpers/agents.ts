@@ -42,13 +42,18 @@ export interface AgentSpec {
   configDat?: string;
   /** Extra environment of the agent process (its tasks inherit it). */
   env?: NodeJS.ProcessEnv;
+  /** Extra command-line arguments (e.g. `['--source-address', '127.0.0.2']`). */
+  args?: string[];
+  /** The instance id when it is not derived by open enrollment (a registered `rins-` agent). */
+  instanceId?: string;
 }
 
 export function startAgent(serverUrl: string, spec: AgentSpec): AgentProcess {
   const dir = spec.dir ?? mkdtempSync(join(tmpdir(), 'tatflow-agent-'));
   const a: AgentProcess = {
     machineId: spec.machineId,
-    instanceId: derivedInstanceId(spec.account, spec.region ?? 'ap-guangzhou', spec.machineId),
+    instanceId:
+      spec.instanceId ?? derivedInstanceId(spec.account, spec.region ?? 'ap-guangzhou', spec.machineId),
     dir,
     proc: undefined as unknown as ChildProcess,
     lines: [],
@@ -56,7 +61,7 @@ export function startAgent(serverUrl: string, spec: AgentSpec): AgentProcess {
       const endpoint = spec.configDat ? ['--config', spec.configDat] : ['--server', serverUrl];
       const args = ['agent', ...endpoint, '--machine-id', spec.machineId, '--dir', dir];
       if (spec.fleet) args.push('--fleet', String(spec.fleet));
-      args.push('--max-backoff', String(spec.maxBackoffSeconds ?? 5));
+      args.push('--max-backoff', String(spec.maxBackoffSeconds ?? 5), ...(spec.args ?? []));
       const proc = spawn(process.execPath, [BIN, ...args], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, ...spec.env },
@@ -89,6 +94,58 @@ export function startAgent(serverUrl: string, spec: AgentSpec): AgentProcess {
   };
   a.start();
   return a;
+}
+
+export interface RegisterSpec {
+  registerCodeId: string;
+  registerCodeValue: string;
+  machineId: string;
+  region?: string;
+  /** State directory (where register.json goes without configDat); default a new one. */
+  dir?: string;
+  /** Register through this reference-agent config.dat (the record is saved in it). */
+  configDat?: string;
+  sourceAddress?: string;
+}
+
+export interface Registered {
+  /** Exit status of `tatflow agent register`. */
+  status: number | null;
+  /** Its output (`register success: rins-… (saved in …)` or `register failed: …`). */
+  output: string;
+  dir: string;
+  /** The `rins-` id, on success. */
+  instanceId: string | undefined;
+}
+
+/** `tatflow agent register <region> <id> <value>` as a process; resolves when it has exited. */
+export function registerAgent(serverUrl: string, spec: RegisterSpec): Promise<Registered> {
+  const dir = spec.dir ?? mkdtempSync(join(tmpdir(), 'tatflow-agent-'));
+  const args = [
+    BIN,
+    'agent',
+    'register',
+    spec.region ?? 'ap-guangzhou',
+    spec.registerCodeId,
+    spec.registerCodeValue,
+    ...(spec.configDat ? ['--config', spec.configDat] : ['--server', serverUrl]),
+    '--machine-id',
+    spec.machineId,
+    '--dir',
+    dir,
+    ...(spec.sourceAddress ? ['--source-address', spec.sourceAddress] : []),
+  ];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(proc);
+  let output = '';
+  proc.stdout.on('data', (d: Buffer) => (output += d.toString('utf8')));
+  proc.stderr.on('data', (d: Buffer) => (output += d.toString('utf8')));
+  return new Promise((resolve) => {
+    proc.on('close', (status) => {
+      live.delete(proc);
+      resolve({ status, output, dir, instanceId: /register success: (rins-[a-z0-9]+)/.exec(output)?.[1] });
+    });
+  });
 }
 
 /** Waits until DescribeAutomationAgentStatus shows every instance in `status`. */

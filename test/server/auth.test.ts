@@ -503,7 +503,8 @@ describe('accounts and regions', () => {
   });
 
   test("another account sees none of the account's commands and cannot touch them", async () => {
-    assert.equal((await b.DescribeCommands({})).TotalCount, 0);
+    const userCommands = { Filters: [{ Name: 'created-by', Values: ['USER'] }] };
+    assert.equal((await b.DescribeCommands(userCommands)).TotalCount, 0);
     assert.equal((await b.DescribeCommands({ CommandIds: [id] })).TotalCount, 0);
     assert.equal(
       (await b.DescribeCommands({ Filters: [{ Name: 'command-name', Values: ['owned-by-a'] }] })).TotalCount,

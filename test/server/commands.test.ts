@@ -5,12 +5,16 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { PUBLIC_COMMANDS } from '../../server/public/commands.js';
 import type { TatClient } from '../../tat/node/client.js';
 import { client, DEFAULT_ACCOUNT, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 const unb64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
 const API_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+/** DescribeCommands lists the public commands too unless filtered (public-commands.test.ts). */
+const USER_ONLY = { Name: 'created-by', Values: ['USER'] };
+const PUBLIC_NAMES = PUBLIC_COMMANDS.map((c) => c.name);
 
 let tatd: Tatd;
 const inRegion = (region: string): TatClient => client(tatd, { ...DEFAULT_ACCOUNT, region });
@@ -164,8 +168,11 @@ describe('DescribeCommands filters', () => {
   }
   const f = (Name: string, ...Values: string[]) => ({ Filters: [{ Name, Values }] });
 
-  test('no filter lists every command of the account and region', async () => {
-    assert.deepEqual(await names({}), ['bat-clean', 'db-backup', 'web-deploy', 'win-patch']);
+  test('no filter lists every command of the account and region, and the public commands', async () => {
+    assert.deepEqual(
+      await names({}),
+      ['bat-clean', 'db-backup', 'web-deploy', 'win-patch', ...PUBLIC_NAMES].sort(),
+    );
   });
 
   test('command-id and CommandIds', async () => {
@@ -183,12 +190,15 @@ describe('DescribeCommands filters', () => {
 
   test('command-type', async () => {
     assert.deepEqual(await names(f('command-type', 'POWERSHELL', 'BAT')), ['bat-clean', 'win-patch']);
-    assert.deepEqual(await names(f('command-type', 'SHELL')), ['db-backup', 'web-deploy']);
+    assert.deepEqual(
+      await names(f('command-type', 'SHELL')),
+      ['db-backup', 'web-deploy', ...PUBLIC_NAMES].sort(),
+    );
   });
 
-  test('created-by: these are all USER commands, none is TAT', async () => {
+  test('created-by: these are all USER commands; TAT lists the public ones', async () => {
     assert.equal((await names(f('created-by', 'USER'))).length, 4);
-    assert.deepEqual(await names(f('created-by', 'TAT')), []);
+    assert.deepEqual(await names(f('created-by', 'TAT')), [...PUBLIC_NAMES].sort());
   });
 
   test('tag-key, tag-value and tag:<key>', async () => {
@@ -235,7 +245,7 @@ describe('DescribeCommands paging', () => {
 
   test('newest first, Limit and Offset page through, TotalCount counts every match', async () => {
     const page = async (Offset: number, Limit: number) => {
-      const r = await tat.DescribeCommands({ Offset, Limit });
+      const r = await tat.DescribeCommands({ Filters: [USER_ONLY], Offset, Limit });
       assert.equal(r.TotalCount, 7);
       return r.CommandSet!.map((c) => c.CommandId);
     };
@@ -248,13 +258,13 @@ describe('DescribeCommands paging', () => {
   });
 
   test('the default page is 20 and Offset 0', async () => {
-    const r = await tat.DescribeCommands({});
+    const r = await tat.DescribeCommands({ Filters: [USER_ONLY] });
     assert.deepEqual(
       r.CommandSet!.map((c) => c.CommandId),
       [...created].reverse(),
     );
     for (let i = 0; i < 18; i++) await tat.CreateCommand({ CommandName: `more-${i}`, Content: b64('true') });
-    const full = await tat.DescribeCommands({});
+    const full = await tat.DescribeCommands({ Filters: [USER_ONLY] });
     assert.equal(full.TotalCount, 25);
     assert.equal(full.CommandSet!.length, 20);
     assert.equal(full.CommandSet![0]!.CommandName, 'more-17');
@@ -565,9 +575,9 @@ describe('command quota', () => {
       tat.RunCommand({ Content: b64('true'), InstanceIds: ['ins-aaaaaaaa'] }),
       'ResourceNotFound.InstanceNotFound',
     );
-    assert.equal((await tat.DescribeCommands({})).TotalCount, 3);
+    assert.equal((await tat.DescribeCommands({ Filters: [USER_ONLY] })).TotalCount, 3);
     await tat.DeleteCommand({ CommandId: ids[0]! });
     await tat.CreateCommand({ CommandName: 'q3', Content: b64('true') });
-    assert.equal((await tat.DescribeCommands({})).TotalCount, 3);
+    assert.equal((await tat.DescribeCommands({ Filters: [USER_ONLY] })).TotalCount, 3);
   });
 });
