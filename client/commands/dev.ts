@@ -159,6 +159,8 @@ export function devCommand(): Command {
         openEnrollment: true,
         defaults,
         temporalAddress,
+        // A bucket for full outputs (OutputCOSBucketUrl http://…/cos/dev); plain http is fine locally.
+        cos: { buckets: [{ name: 'dev' }], allowHttp: true },
       });
       const tatd = await startTatd(config, log.child({ service: 'tatd' }));
       closers.push(() => tatd.close());
@@ -200,6 +202,7 @@ export function devCommand(): Command {
             ['SecretId', creds.secretId],
             ['SecretKey', creds.secretKey],
             ['Region', region],
+            ['Output bucket', `${tatd.url}/cos/dev (OutputCOSBucketUrl for outputs over 24 KB)`],
             ['Temporal', `${temporalAddress} (namespace default, task queue ${TASK_QUEUE})`],
             ['Temporal Web UI', uiUrl ?? '(the running server’s own)'],
             [

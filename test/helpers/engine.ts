@@ -4,11 +4,12 @@
 // happens, killed when the test process exits.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, type WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { TatClient } from '../../tat/node/client.js';
@@ -84,6 +85,20 @@ export interface Engine {
 }
 
 let runNo = 0;
+
+/** The lines of a marker file (none when it does not exist). */
+export const lines = (f: string): string[] =>
+  existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : [];
+
+/** Waits for a run that must fail; returns the reason it gave. */
+export async function runFailure(h: { result(): Promise<unknown> }): Promise<string> {
+  const err = await h.result().then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  assert.ok(err instanceof WorkflowFailedError, `the run should fail, got ${String(err)}`);
+  return err.cause?.message ?? '';
+}
 
 /**
  * With TATFLOW_RECORD_HISTORIES=<dir>, the histories of the runs these tests made are saved there

@@ -7,26 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { admissible, isBreached, resolveMaxErrors } from '../../workflows/engine/budget.js';
 import { chunk, parseSize, planBatches, rampUpLimit, type Size } from '../../workflows/engine/plan.js';
-
-/** `floor(pct × n)` in exact integer arithmetic, for a percentage written with decimals (`"33.3%"`). */
-function exactFloor(pct: string, n: number): number {
-  const [whole = '', frac = ''] = pct.slice(0, -1).split('.');
-  const num = Number(whole + frac) * n;
-  const den = 100 * 10 ** frac.length;
-  return (num - (num % den)) / den;
-}
-
-/** A small deterministic PRNG (mulberry32), so the simulations are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { exactFloor, prng } from '../helpers/numbers.js';
 
 describe('resolveMaxErrors', () => {
   test('a count is used as is, 0 included', () => {

@@ -1,10 +1,9 @@
 // Approval gates, pause/resume, abort and workflow cancellation, end to end on 5 real agents.
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import {
   abortUpdate,
   approveUpdate,
@@ -13,7 +12,7 @@ import {
   resumeUpdate,
 } from '../../workflows/engine/messages.js';
 import type { RolloutState } from '../../workflows/engine/types.js';
-import { startEngine, type Engine } from '../helpers/engine.js';
+import { lines, runFailure, startEngine, type Engine } from '../helpers/engine.js';
 import { processesMatching } from '../helpers/invocations.js';
 import { stopSharedTemporal } from '../helpers/temporal.js';
 import { sleep } from '../helpers/wait.js';
@@ -28,9 +27,6 @@ after(async () => {
   await stopSharedTemporal();
 });
 
-const lines = (f: string) =>
-  existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : [];
-
 /** An update the run refuses, with the reason it gave. */
 async function refused(p: Promise<unknown>, reason: RegExp): Promise<void> {
   const err = await p.then(
@@ -39,15 +35,6 @@ async function refused(p: Promise<unknown>, reason: RegExp): Promise<void> {
   );
   assert.ok(err instanceof WorkflowUpdateFailedError, `the update should be refused, got ${String(err)}`);
   assert.match(err.cause?.message ?? '', reason);
-}
-
-async function failure(h: WorkflowHandle): Promise<string> {
-  const err = await h.result().then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  assert.ok(err instanceof WorkflowFailedError, `the run should fail, got ${String(err)}`);
-  return err.cause?.message ?? '';
 }
 
 test('an approval gate after the canary waits; approve lets the run go on and is recorded', async () => {
@@ -84,7 +71,7 @@ test('reject at the gate before start aborts the run before anything runs', asyn
   );
   await e.waitProgress(h, (p) => p.gate?.name === 'before start', 'the gate before start');
   await h.executeUpdate(rejectUpdate, { args: [{ by: 'bob', comment: 'change freeze' }] });
-  assert.match(await failure(h), /aborted by bob: change freeze/);
+  assert.match(await runFailure(h), /aborted by bob: change freeze/);
   assert.equal(lines(log).length, 0);
 });
 
@@ -94,7 +81,7 @@ test('a gate that times out fails the run, or continues when told to', async () 
     { command: { content: 'true' } },
     { approval: { beforeStart: true, timeoutSeconds: 1 } },
   );
-  assert.match(await failure(h1), /approval timed out at gate "before start"/);
+  assert.match(await runFailure(h1), /approval timed out at gate "before start"/);
   const h2 = await e.start(
     'rollingCommand',
     { command: { content: 'true' } },
@@ -151,7 +138,7 @@ test('abort mid-batch cancels the invocations, leaves no remote process, and rol
   for (let i = 0; i < 100 && processesMatching(marker).length < 2; i++) await sleep(100);
   assert.equal(processesMatching(marker).length, 2, 'both targets of batch 1 run the command');
   await h.executeUpdate(abortUpdate, { args: [{ by: 'dave', comment: 'wrong build' }] });
-  assert.match(await failure(h), /aborted by dave: wrong build/);
+  assert.match(await runFailure(h), /aborted by dave: wrong build/);
   assert.deepEqual(processesMatching(marker), [], 'no remote process is left');
   const s = await e.progress(h);
   for (const id of first) {

@@ -13,30 +13,10 @@ import {
   resolveSize,
   type Size,
 } from '../../workflows/engine/plan.js';
+import { exactFloor, prng } from '../helpers/numbers.js';
 
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `ins-${i}`);
 const sizesOf = (batches: unknown[][]): number[] => batches.map((b) => b.length);
-
-/** `floor(pct × n)` in exact integer arithmetic, for a percentage written with decimals (`"33.3%"`). */
-function exactFloor(pct: string, n: number): number {
-  const [whole = '', frac = ''] = pct.slice(0, -1).split('.');
-  const scale = 10 ** frac.length;
-  const num = Number(whole + frac) * n; // pct × scale × n, an integer
-  const den = 100 * scale;
-  return (num - (num % den)) / den;
-}
-
-/** A small deterministic PRNG (mulberry32), so the property loops are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('parseSize', () => {
   const accepted: [string | number, Size][] = [

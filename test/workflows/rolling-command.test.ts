@@ -2,13 +2,11 @@
 // Scripts write marker files named after TEST_INSTANCE, so the tests see exactly who ran what.
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { RolloutState } from '../../workflows/engine/types.js';
 import { waitAgents } from '../helpers/agents.js';
-import { startEngine, type Engine } from '../helpers/engine.js';
+import { lines, runFailure, startEngine, type Engine } from '../helpers/engine.js';
 import { stopSharedTemporal } from '../helpers/temporal.js';
 
 let e: Engine;
@@ -20,19 +18,6 @@ after(async () => {
   await e?.stop();
   await stopSharedTemporal();
 });
-
-const lines = (f: string) =>
-  existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean) : [];
-
-/** The final state of a run that must fail, and the reason it gave. */
-async function failure(h: { result(): Promise<unknown> }): Promise<string> {
-  const err = await h.result().then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  assert.ok(err instanceof WorkflowFailedError, `the run should fail, got ${String(err)}`);
-  return err.cause?.message ?? '';
-}
 
 test('a rolling command across 3 batches succeeds on every target', async () => {
   const log = join(e.work, 'ok.log');
@@ -75,7 +60,7 @@ case "$TEST_INSTANCE" in ${d}|${x}) echo "disk full on $TEST_INSTANCE"; exit 3;;
     },
     { targets: { instanceIds: e.ids }, shape: { kind: 'batches', batches: [1, 2] }, maxErrors: 1 },
   );
-  const reason = await failure(h);
+  const reason = await runFailure(h);
   assert.match(reason, /error budget exceeded: 2 failed > maxErrors 1 in batch 3/);
   const s = await e.progress(h);
   assert.equal(s.status, 'failed');
@@ -104,7 +89,7 @@ test('rollback skips targets that never started; the run names the batch and cou
     },
     { shape: { kind: 'batches', batches: [1, 2] }, maxErrors: 0 },
   );
-  const reason = await failure(h);
+  const reason = await runFailure(h);
   assert.match(reason, /1 failed > maxErrors 0 in batch 1/);
   const s = await e.progress(h);
   assert.deepEqual(lines(rollbacks), [a]);
@@ -118,7 +103,7 @@ test('the budget is never overshot with a large window under a strict budget', a
     { command: { content: `echo "$TEST_INSTANCE" >> ${ran}; sleep 0.3; exit 1` } },
     { shape: { kind: 'window', maxConcurrency: 5 }, maxErrors: 1, strictBudget: true },
   );
-  const reason = await failure(h);
+  const reason = await runFailure(h);
   assert.match(reason, /2 failed > maxErrors 1/);
   // At most maxErrors + 1 targets ever ran.
   assert.equal(lines(ran).length, 2);
@@ -138,7 +123,7 @@ test('a health check failure breaches', async () => {
     },
     { shape: { kind: 'batches', batches: [1, 2] } },
   );
-  const reason = await failure(h);
+  const reason = await runFailure(h);
   assert.match(reason, new RegExp(`health check failed on ${b}`));
   const s = await e.progress(h);
   assert.equal(s.targets[b!]!.unhealthy, true);
@@ -152,7 +137,7 @@ test('offline agents are skipped at plan time, or the run refuses to start', asy
   try {
     await waitAgents(e.tat, [away], 'Offline');
     const refused = await e.start('rollingCommand', { command: { content: 'true' } }, { offline: 'refuse' });
-    assert.match(await failure(refused), new RegExp(`agents offline or unknown: ${away}`));
+    assert.match(await runFailure(refused), new RegExp(`agents offline or unknown: ${away}`));
     const h = await e.start(
       'rollingCommand',
       { command: { content: 'true' } },

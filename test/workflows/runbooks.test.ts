@@ -17,9 +17,8 @@ import {
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { RolloutState } from '../../workflows/engine/types.js';
-import { startEngine, type Engine } from '../helpers/engine.js';
+import { runFailure, startEngine, type Engine } from '../helpers/engine.js';
 import { stopSharedTemporal } from '../helpers/temporal.js';
 import { sleep } from '../helpers/wait.js';
 
@@ -85,15 +84,6 @@ after(async () => {
 const work0 = () => (e as Engine & { work0: string }).work0;
 const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
 
-async function failure(h: { result(): Promise<unknown> }): Promise<string> {
-  const err = await h.result().then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  assert.ok(err instanceof WorkflowFailedError, `the run should fail, got ${String(err)}`);
-  return err.cause?.message ?? '';
-}
-
 test('rollingAppUpdate: a failed health check rolls every changed target back to the version it had', async () => {
   const app = join(e.work, 'app');
   mkdirSync(app, { recursive: true });
@@ -111,7 +101,7 @@ test('rollingAppUpdate: a failed health check rolls every changed target back to
     },
   };
   const h = await e.start('rollingAppUpdate', params, { shape: { kind: 'batches', batches: [1, 2] } });
-  assert.match(await failure(h), new RegExp(`health check failed on ${bad}`));
+  assert.match(await runFailure(h), new RegExp(`health check failed on ${bad}`));
   const s = await e.progress(h);
   // Every target was deployed (batch 3 holds the bad one), so every target is rolled back, each to its own version.
   e.ids.forEach((id, i) => {
@@ -192,7 +182,7 @@ test('patchFleet with a package that fails to upgrade breaches and names it', as
     { packages: ['nosuchpkg'] },
     { shape: { kind: 'batches', batches: [1, 4] } },
   );
-  const reason = await failure(h);
+  const reason = await runFailure(h);
   assert.match(reason, /error budget exceeded: 1 failed > maxErrors 0 in batch 1/);
   const s = await e.progress(h);
   assert.equal(s.targets[victim]!.step, 'upgrade');
