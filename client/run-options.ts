@@ -19,6 +19,7 @@ export interface RunFlags {
   strictBudget?: boolean;
   countUndeliverable?: boolean;
   refuseOffline?: boolean;
+  offlineGrace?: string;
   approveBeforeStart?: boolean;
   approveAfterCanary?: boolean;
   approveEveryBatch?: boolean;
@@ -59,6 +60,10 @@ export function runOptions(cmd: Command): Command {
     .option('--strict-budget', 'cap in-flight targets at remaining budget + 1: never overshoot maxErrors')
     .option('--count-undeliverable', 'DELIVER_FAILED and START_FAILED count against the budget')
     .option('--refuse-offline', 'refuse to start when a target agent is offline (default: skip it)')
+    .option(
+      '--offline-grace <seconds>',
+      'how long an agent offline at its batch may take to come back (default 60)',
+    )
     .option('--approve-before-start', 'approval gate before the first batch')
     .option('--approve-after-canary', 'approval gate after the first batch')
     .option('--approve-every-batch', 'approval gate before every batch')
@@ -152,6 +157,8 @@ export function rolloutOptions(f: RunFlags, region: string): RolloutOptions {
   if (f.strictBudget) o.strictBudget = true;
   if (f.countUndeliverable) o.countUndeliverable = true;
   if (f.refuseOffline) o.offline = 'refuse';
+  const grace = positiveInt('offline-grace', f.offlineGrace, 0);
+  if (grace !== undefined) o.offlineGraceSeconds = grace;
   const approvalTimeout = positiveInt('approval-timeout', f.approvalTimeout);
   if (f.approveBeforeStart || f.approveAfterCanary || f.approveEveryBatch || approvalTimeout || onTimeout) {
     o.approval = {

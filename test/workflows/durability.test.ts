@@ -46,3 +46,24 @@ test('SIGKILL of the worker right after an invocation was made: a new worker com
   const invs = await e.tat.DescribeInvocations({ Limit: 100 });
   assert.equal(invs.TotalCount, 2);
 });
+
+test('tatd killed and restarted mid-batch: the run resumes and no target ran twice', async () => {
+  const marks = join(e.work, 'marks-tatd');
+  const h = await e.start(
+    'rollingCommand',
+    { command: { content: `mkdir -p ${marks}; echo ran >> ${marks}/$TEST_INSTANCE; sleep 2` } },
+    { shape: { kind: 'batches', batches: [2, 3] } },
+  );
+  await waitFor(
+    async () => (await e.progress(h)).batches[0]?.targets.every((id) => existsSync(join(marks, id))),
+    { what: 'batch 1 running' },
+  );
+  await e.tatd.kill('SIGKILL');
+  await new Promise((r) => setTimeout(r, 1500));
+  await e.tatd.restart();
+  // Agents come back over a few seconds; batch 2 waits for them instead of giving them up.
+  const s: RolloutState = await h.result();
+  assert.equal(s.status, 'succeeded');
+  for (const id of e.ids)
+    assert.equal(readFileSync(join(marks, id), 'utf8'), 'ran\n', `${id} ran exactly once`);
+});

@@ -502,9 +502,8 @@ export class Rollout {
             ? e.cause.type
             : undefined;
         if (!code || !UNREACHABLE_CODES.has(code)) throw e;
-        const status = await this.acts.calls.agentStatus({ region: this.opts.region, instanceIds: ids });
-        const away = new Set([...status.offline, ...status.unknown]);
-        if (away.size === 0) throw e;
+        const away = await this.waitAgentsBack(ids);
+        if (away === undefined) throw e;
         for (const id of away) {
           if (step.always) {
             const t = this.state.targets[id]!;
@@ -524,6 +523,23 @@ export class Rollout {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Agents of `ids` that stay offline through the grace period (a tatd restart or a network blip
+   * takes agents away for seconds); undefined when none was offline in the first place.
+   */
+  private async waitAgentsBack(ids: string[]): Promise<Set<string> | undefined> {
+    const deadline = Date.now() + seconds(this.opts.offlineGraceSeconds, 60);
+    let first = true;
+    for (;;) {
+      const status = await this.acts.calls.agentStatus({ region: this.opts.region, instanceIds: ids });
+      const away = new Set([...status.offline, ...status.unknown]);
+      if (first && away.size === 0) return undefined;
+      first = false;
+      if (away.size === 0 || Date.now() >= deadline) return away;
+      await wf.sleep(Math.min(2000, Math.max(1, deadline - Date.now())));
+    }
   }
 
   private countError(batch: BatchState, step: RunnableStep, outcome: OutcomeClass): void {
