@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowFailedError, type Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { TatClient } from '../../tat/node/client.js';
@@ -53,6 +53,8 @@ export interface EngineOptions {
   /** Start the worker as a child process (so it can be killed) instead of in this process. */
   workerProcess?: boolean;
   tatdConfig?: object;
+  /** A Temporal server of the test's own (default: the shared one). */
+  temporal?: { address: string; connection: Connection };
   /** Extra environment of each agent process, by its instance id. */
   agentEnv?: (instanceId: string) => NodeJS.ProcessEnv;
 }
@@ -118,7 +120,7 @@ async function recordHistories(runs: { runbook: string; handle: WorkflowHandle }
 installTemporalLogger(pino({ level: 'error', base: { service: 'worker' } }, pino.destination(2)));
 
 export async function startEngine(o: EngineOptions): Promise<Engine> {
-  const temporal = await sharedTemporal();
+  const temporal = o.temporal ?? (await sharedTemporal());
   const work = mkdtempSync(join(tmpdir(), 'tatflow-engine-work-'));
   const tatd = await startTatd({
     accounts: [`${ACCOUNT.secretId}:${ACCOUNT.secretKey}:${ACCOUNT.appId}`],
