@@ -156,3 +156,21 @@ test('offline agents are skipped at plan time, or the run refuses to start', asy
     await waitAgents(e.tat, [away], 'Online');
   }
 });
+
+test('ramp-up starts with one target, then doubles while targets succeed', async () => {
+  const h = await e.start(
+    'rollingCommand',
+    { command: { content: 'sleep 0.2' } },
+    { shape: { kind: 'rampUp', maxConcurrency: 4 } },
+  );
+  const s: RolloutState = await h.result();
+  assert.equal(s.status, 'succeeded');
+  const sizes = s.batches.map((b) => b.targets.length);
+  assert.equal(sizes[0], 1, `waves: ${sizes.join(', ')}`);
+  assert.ok((sizes[1] ?? 0) <= 2, `waves: ${sizes.join(', ')}`);
+  assert.equal(
+    sizes.reduce((a, b) => a + b, 0),
+    5,
+  );
+  assert.ok(Object.values(s.targets).every((t) => t.outcome === 'succeeded'));
+});
