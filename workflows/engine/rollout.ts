@@ -385,7 +385,7 @@ export class Rollout {
     let last = new Map<string, TaskResult>();
     for (let attempt = 0; attempt <= (hc.retries ?? 0) && failing.length > 0; attempt++) {
       if (attempt > 0) await wf.sleep(seconds(hc.intervalSeconds, 10));
-      if (this.state.aborted) return [];
+      if (this.state.aborted) return targets; // not verified, like a target aborted before its check
       last = await this.runStep(batch, step, failing, undefined, attempt);
       failing = failing.filter((id) => last.get(id)?.outcome !== 'succeeded');
     }
