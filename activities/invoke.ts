@@ -27,19 +27,23 @@ function keyOf(inv: Invocation): string | undefined {
 const sameSet = (a: string[], b: string[]) =>
   a.length === b.length && [...a].sort().join(',') === [...b].sort().join(',');
 
+/** Every invocation made of `commandId`. */
+function invocationsOf(tat: TatClient, commandId: string): Promise<Invocation[]> {
+  return allPages(async (Offset, Limit) => {
+    const r = await tatCall('DescribeInvocations', () =>
+      tat.DescribeInvocations({ Filters: [{ Name: 'command-id', Values: [commandId] }], Offset, Limit }),
+    );
+    return { items: r.InvocationSet ?? [], total: r.TotalCount ?? 0 };
+  });
+}
+
 /** The invocation of `commandId` made with `key`, if any. */
 async function invocationWithKey(
   tat: TatClient,
   commandId: string,
   key: string,
 ): Promise<Invocation | undefined> {
-  const all = await allPages(async (Offset, Limit) => {
-    const r = await tatCall('DescribeInvocations', () =>
-      tat.DescribeInvocations({ Filters: [{ Name: 'command-id', Values: [commandId] }], Offset, Limit }),
-    );
-    return { items: r.InvocationSet ?? [], total: r.TotalCount ?? 0 };
-  });
-  return all.find((inv) => keyOf(inv) === key);
+  return (await invocationsOf(tat, commandId)).find((inv) => keyOf(inv) === key);
 }
 
 function checkInput(input: InvokeChunkInput): void {
@@ -86,13 +90,7 @@ const OPEN_INVOCATION_STATUSES = new Set(['PENDING', 'RUNNING', 'CANCELLING']);
 export async function openInvocations(tat: TatClient, commandIds: string[]): Promise<string[]> {
   const open: string[] = [];
   for (const commandId of unique(commandIds)) {
-    const all = await allPages(async (Offset, Limit) => {
-      const r = await tatCall('DescribeInvocations', () =>
-        tat.DescribeInvocations({ Filters: [{ Name: 'command-id', Values: [commandId] }], Offset, Limit }),
-      );
-      return { items: r.InvocationSet ?? [], total: r.TotalCount ?? 0 };
-    });
-    for (const inv of all)
+    for (const inv of await invocationsOf(tat, commandId))
       if (OPEN_INVOCATION_STATUSES.has(inv.InvocationStatus ?? '')) open.push(inv.InvocationId!);
   }
   return open;

@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { createActivities } from '../../activities/index.js';
 import { resolveMaxErrors } from '../../workflows/engine/budget.js';
 import { progressQuery } from '../../workflows/engine/messages.js';
-import { planBatches, resolveConcurrency } from '../../workflows/engine/plan.js';
+import { DEFAULT_SHAPE, planBatches, resolveConcurrency } from '../../workflows/engine/plan.js';
 import type { RolloutState } from '../../workflows/engine/types.js';
 import { ProgressView, renderStatus } from '../progress.js';
 import { runbookInput, runOptions, type RunFlags } from '../run-options.js';
@@ -106,7 +106,7 @@ export function previewCommand(): Command {
     const status = await acts.agentStatus({ region: s.region, instanceIds: ids });
     const away = new Set([...status.offline, ...status.unknown]);
     const live = ids.filter((id) => !away.has(id));
-    const shape = o.shape ?? { kind: 'batches', batches: [1, '10%', '50%'] };
+    const shape = o.shape ?? DEFAULT_SHAPE;
     const lines: string[] = [];
     lines.push(`runbook ${runbook} on ${ids.length} target(s) in ${s.region}; ${live.length} online`);
     if (away.size)

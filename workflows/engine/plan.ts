@@ -9,6 +9,9 @@ export type Shape =
   | { kind: 'window'; maxConcurrency: Size }
   | { kind: 'rampUp'; maxConcurrency: Size };
 
+/** A canary, then 10%, then 50% of the targets at a time: the shape of a run that names none. */
+export const DEFAULT_SHAPE: Shape = { kind: 'batches', batches: [1, '10%', '50%'] };
+
 /** Largest number of invocations TAT accepts per call on every API model (runbooks.md). */
 export const MAX_INSTANCES_PER_INVOCATION = 100;
 

@@ -7,7 +7,15 @@ import { admissible, isBreached, resolveMaxErrors } from './budget.js';
 import { engineActivities, type Activities } from './activities.js';
 import { attachHandlers, type Control } from './control.js';
 import { countsAsError, isUnsuccessful, type OutcomeClass } from './outcome.js';
-import { chunk, parseSize, planBatches, rampUpLimit, resolveConcurrency, type Shape } from './plan.js';
+import {
+  chunk,
+  DEFAULT_SHAPE,
+  parseSize,
+  planBatches,
+  rampUpLimit,
+  resolveConcurrency,
+  type Shape,
+} from './plan.js';
 import { TaskTracker } from './tracker.js';
 import type {
   BatchState,
@@ -26,7 +34,6 @@ const UNREACHABLE_CODES = new Set([
   'ResourceUnavailable.AgentNotInstalled',
   'ResourceUnavailable.InstanceStateNotRunning',
 ]);
-const DEFAULT_SHAPE: Shape = { kind: 'batches', batches: [1, '10%', '50%'] };
 /** Output excerpts kept in the run's state, in total (Temporal refuses payloads over ~2 MB). */
 const OUTPUT_BUDGET_BYTES = 256 * 1024;
 
@@ -78,7 +85,6 @@ export class Rollout {
       maxErrors: 0,
       decisions: [],
       commands: {},
-      inFlight: [],
       startedAt: now(),
       generation: 0,
       nextWave: 0,
@@ -430,6 +436,15 @@ export class Rollout {
     const queue = [...targets];
     const mine: string[] = [];
     const out = new Map<string, TaskResult>();
+    /** Takes in the results that arrived for this step's invocations since the last look. */
+    const collect = () => {
+      for (const inv of mine)
+        for (const r of this.tracker.results(inv)) {
+          if (out.has(r.instanceId)) continue;
+          out.set(r.instanceId, r);
+          this.onStepResult(batch, step, r);
+        }
+    };
     let chunkNo = 0;
     const prefix = `${this.state.shapeKind === 'batches' ? 'b' : 'w'}${batch.index}`;
     for (;;) {
@@ -445,7 +460,6 @@ export class Rollout {
         if (!invoked) continue;
         const { invocationId, ids } = invoked;
         if (step.counts) for (const id of ids) this.busy.add(id);
-        this.state.inFlight.push(invocationId);
         if (step.always) this.rollbackInvocations.add(invocationId);
         mine.push(invocationId);
         this.tracker.watch(invocationId, ids.length, step.output);
@@ -456,20 +470,9 @@ export class Rollout {
       if (open.length === 0 && queue.length === 0) break;
       const seen = this.tick;
       await wf.condition(() => this.tick !== seen);
-      for (const inv of mine)
-        for (const r of this.tracker.results(inv)) {
-          if (out.has(r.instanceId)) continue;
-          out.set(r.instanceId, r);
-          this.onStepResult(batch, step, r);
-        }
+      collect();
     }
-    for (const inv of mine)
-      for (const r of this.tracker.results(inv))
-        if (!out.has(r.instanceId)) {
-          out.set(r.instanceId, r);
-          this.onStepResult(batch, step, r);
-        }
-    this.state.inFlight = this.state.inFlight.filter((id) => !mine.includes(id));
+    collect();
     return out;
   }
 

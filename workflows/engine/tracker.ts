@@ -16,8 +16,6 @@ export class TaskTracker {
   private readonly watched = new Map<string, Watched>();
   private polling?: { scope: wf.CancellationScope; ids: Set<string> };
   private stopped = false;
-  /** Bumped whenever a result arrives, so waiters can `condition` on a change. */
-  version = 0;
 
   constructor(
     private readonly acts: Activities,
@@ -35,15 +33,12 @@ export class TaskTracker {
 
   /** Results given by another path (CancelInvocation's wait) count as if polled. */
   absorb(results: TaskResult[]): void {
-    let changed = false;
     for (const r of results) {
       const w = this.watched.get(r.invocationId);
       if (!w || w.results.has(r.taskId)) continue;
       w.results.set(r.taskId, r);
-      changed = true;
       this.onResult(r);
     }
-    if (changed) this.version++;
   }
 
   settled(invocationId: string): boolean {

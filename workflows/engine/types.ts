@@ -169,8 +169,6 @@ export interface RolloutState {
   aborted?: Decision;
   /** Saved commands of this run, by step key: deleted when it ends. */
   commands: Record<string, string>;
-  /** Invocations made and not yet settled (cancelled or final) */
-  inFlight: string[];
   /** Times in ISO 8601. */
   startedAt: string;
   endedAt?: string;
@@ -180,7 +178,5 @@ export interface RolloutState {
   /** Next wave index in window / ramp-up shapes. */
   nextWave: number;
 }
-
-export type RunResult = RolloutState;
 
 export type { TaskResult };
