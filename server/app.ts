@@ -1,11 +1,13 @@
-// tatd: one listener for the public API (`/`), the agent HTTP endpoint and the agent WebSocket.
+// tatd: one listener for the public API (`/`), the agent HTTP endpoint, the agent WebSocket and
+// the object store; over TLS when `tls` is configured (required off loopback, see config.ts).
 
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { registerApi } from './api/endpoint.js';
 import { errorBody, sendJson } from './api/envelope.js';
-import type { ServerConfig } from './config.js';
+import { isLoopbackHost, listenHost, type ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { AgentHub } from './gateway/hub.js';
 import { AgentDirectory } from './gateway/identity.js';
@@ -17,6 +19,8 @@ import { extendRunDeadlines, startSweeper } from './tasks/sweeper.js';
 import { startRetention } from './tasks/retention.js';
 import { ObjectStore } from './cos/store.js';
 import { registerObjectStore } from './cos/routes.js';
+import { RateLimits } from './guard/rate.js';
+import { ConnectionGuard, fastifyTimeouts, serverTimeouts } from './guard/connections.js';
 
 export interface RunningTatd {
   /** `http://host:port` */
@@ -25,8 +29,32 @@ export interface RunningTatd {
   close(): Promise<void>;
 }
 
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new Error(`cannot read the TLS ${what} ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Node's server options: TLS (certificate and key read now) and the connection deadlines. */
+function listenerOptions(config: ServerConfig) {
+  const timeouts = serverTimeouts(config.connections);
+  if (!config.tls) return { http: timeouts };
+  return {
+    https: {
+      cert: readPem(config.tls.cert, 'certificate'),
+      key: readPem(config.tls.key, 'key'),
+      // A TLS handshake is held to the header deadline too.
+      handshakeTimeout: config.connections.headersTimeoutMs,
+      ...timeouts,
+    },
+  };
+}
+
 export async function startTatd(config: ServerConfig, logger?: Logger): Promise<RunningTatd> {
   const log = logger ?? pino({ level: config.logLevel, base: { service: 'tatd' } });
+  const listener = listenerOptions(config);
   const store = await openSqliteStore(config.data);
   const now = () => Date.now();
   const server: ServerContext = {
@@ -36,6 +64,7 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
     now,
     hub: new AgentHub(log, now, config.timings.agentIdleMs),
     cos: new ObjectStore(config.data, config.cos),
+    limits: new RateLimits(config.rateLimit, now),
   };
   // Nothing is connected yet after a (re)start.
   await waitForAgent(server);
@@ -46,7 +75,9 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
     // One log line per API call is written by the endpoint itself, with action and account.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
-    bodyLimit: 10 * 1024 * 1024,
+    bodyLimit: config.connections.apiBodyBytes,
+    ...listener,
+    ...fastifyTimeouts(config.connections),
     // Behind a load balancer, an agent's address (checked against IpAddressRange) is the one
     // the trusted proxies name in X-Forwarded-For.
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
@@ -65,16 +96,20 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
       reply,
       errorBody(
         tooLarge ? 'RequestSizeLimitExceeded' : 'InvalidRequest',
-        tooLarge ? 'The request body is larger than 10 MB.' : `The request could not be read: ${err.message}`,
+        tooLarge
+          ? `The request body is larger than ${req.routeOptions.bodyLimit ?? config.connections.apiBodyBytes} bytes.`
+          : `The request could not be read: ${err.message}`,
         req.id,
       ),
     );
   });
 
   const directory = new AgentDirectory(server);
+  const connections = new ConnectionGuard(config.connections);
+  connections.attach(app, config.tls !== undefined);
   registerApi(app, server);
   registerAgentInvoke(app, server, directory);
-  registerAgentSocket(app, server, directory);
+  registerAgentSocket(app, server, directory, connections);
   registerObjectStore(app, server);
   server.hub.onPresence((instanceId, online) => {
     onPresence(server, instanceId, online).catch((err: unknown) =>
@@ -101,8 +136,16 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : Number(portText);
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info({ url, data: config.data, openEnrollment: config.openEnrollment }, 'tatd listening');
+  const url = `${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (!config.tls && !isLoopbackHost(listenHost(config.listen)))
+    log.warn(
+      { listen: config.listen },
+      'insecureHttp: serving without TLS off loopback; API keys, agent traffic and task output travel in clear text',
+    );
+  log.info(
+    { url, data: config.data, openEnrollment: config.openEnrollment, tls: config.tls !== undefined },
+    'tatd listening',
+  );
   return {
     url,
     port,
