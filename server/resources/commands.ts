@@ -12,6 +12,7 @@ import {
   checkContent,
   checkCosKeyPrefix,
   checkDescription,
+  checkSubstitutedScript,
   checkFilterValues,
   checkListRequest,
   checkTags,
@@ -431,7 +432,9 @@ export async function previewReplacedCommandContent(
     );
   const values = { ...defaults, ...given };
   if (req.CommandId !== undefined) checkPublicParameters(req.CommandId, values);
-  return { ReplacedContent: encodeScript(substitute(script, values)) };
+  const replaced = substitute(script, values);
+  checkSubstitutedScript(replaced);
+  return { ReplacedContent: encodeScript(replaced) };
 }
 
 export { decodeScript, encodeScript };

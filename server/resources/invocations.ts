@@ -1,13 +1,14 @@
 // Execution: RunCommand, InvokeCommand, CancelInvocation, DescribeInvocations,
 // DescribeInvocationTasks (tat-api.md §3 "Execution").
 
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import {
   TatError,
   apiTime,
   apiTimeOrNull,
   checkCosKeyPrefix,
   checkFilterValues,
+  checkSubstitutedScript,
   checkListRequest,
   checkTimeout,
   checkUsername,
@@ -46,6 +47,7 @@ import { checkPublicParameters } from './public.js';
 import { PUBLIC_COMMAND_IDS } from '../public/commands.js';
 import { assertBucketExists, checkBucketUrlForm } from '../cos/buckets.js';
 import { outputUrlFor } from '../cos/output.js';
+import { outputObjectKey } from '../../tat/node/cos.js';
 
 interface RunSettings {
   username: string;
@@ -72,7 +74,9 @@ function runParameters(
   const values = given !== undefined ? parseParameterJson(given, 'Parameters') : {};
   const merged = resolveRunParameters(template, commandDefaults(command), values);
   checkPublicParameters(command.id, merged);
-  return { values, template, script: substitute(template, merged) };
+  const script = substitute(template, merged);
+  checkSubstitutedScript(script);
+  return { values, template, script };
 }
 
 async function startInvocation(
@@ -141,6 +145,7 @@ async function startInvocation(
     cos_error: '',
     deliver_deadline: now + server.config.timings.deliveryTimeoutMs,
     run_deadline: null,
+    output_bytes: 0,
   }));
   await server.db.transaction().execute(async (trx) => {
     if (insertCommand) await trx.insertInto('commands').values(command).execute();
@@ -389,25 +394,28 @@ function checkTaskId(id: string): void {
     );
 }
 
-/** The kept output of a task: its chunks in index order, capped at 24 KB. */
+/**
+ * The kept output of tasks: their chunks in index order, at most `agents.outputBytesPerTask` (24
+ * KB) each. The cut is made in SQL, so a task stored with more (by an older tatd) costs no more.
+ */
 async function outputsOf(ctx: CallContext, taskIds: string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (taskIds.length === 0) return out;
-  const chunks = await ctx.server.db
-    .selectFrom('task_output')
-    .select(['task_id', 'data'])
-    .where('task_id', 'in', taskIds)
-    .orderBy('task_id')
-    .orderBy('idx')
-    .execute();
+  const cap = Math.min(ctx.server.config.agents.outputBytesPerTask, LIMITS.outputBytes);
+  const { rows } = await sql<{ task_id: string; data: Buffer }>`
+    select task_id, substr(data, 1, ${cap} - before) as data from (
+      select task_id, idx, data,
+        coalesce(sum(length(data)) over (partition by task_id order by idx
+          rows between unbounded preceding and 1 preceding), 0) as before
+      from task_output where task_id in (${sql.join(taskIds)})
+    ) where before < ${cap} order by task_id, idx`.execute(ctx.server.db);
   const parts = new Map<string, Buffer[]>();
-  for (const c of chunks) {
+  for (const c of rows) {
     const l = parts.get(c.task_id) ?? [];
     l.push(Buffer.from(c.data));
     parts.set(c.task_id, l);
   }
-  for (const [id, l] of parts)
-    out.set(id, Buffer.concat(l).subarray(0, LIMITS.outputBytes).toString('base64'));
+  for (const [id, l] of parts) out.set(id, Buffer.concat(l).toString('base64'));
   return out;
 }
 
@@ -482,7 +490,13 @@ export async function describeInvocationTasks(ctx: CallContext, req: RequestOf<'
       ExecStartTime: apiTimeOrNull(r.exec_start_at),
       ExecEndTime: apiTimeOrNull(r.exec_end_at),
       Dropped: Number(r.dropped),
-      OutputUrl: outputUrlFor(ctx.server, ctx.account, r.cos_bucket_url, r.output_url),
+      OutputUrl: outputUrlFor(
+        ctx.server,
+        ctx.account,
+        r.cos_bucket_url,
+        r.output_url,
+        outputObjectKey(r.cos_key_prefix, r.invocation_id, r.id),
+      ),
       OutputUploadCOSErrorInfo: r.cos_error,
     },
     StartTime: apiTimeOrNull(r.start_at),
