@@ -5,11 +5,20 @@ import http from 'node:http';
 import https from 'node:https';
 import { AgentResponseEnvelope } from '../tat/agent-protocol.js';
 
-// One keep-alive pool per process, shared by every identity of a fleet.
-const pools = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
-};
+// One keep-alive pool per process and trusted CA, shared by every identity of a fleet.
+const httpPool = new http.Agent({ keepAlive: true });
+const httpsPools = new Map<string, https.Agent>();
+
+function poolFor(url: URL, ca: Buffer | undefined): http.Agent {
+  if (url.protocol !== 'https:') return httpPool;
+  const key = ca?.toString('utf8') ?? '';
+  let pool = httpsPools.get(key);
+  if (!pool) {
+    pool = new https.Agent({ keepAlive: true, ...(ca ? { ca } : {}) });
+    httpsPools.set(key, pool);
+  }
+  return pool;
+}
 
 function post(
   url: URL,
@@ -17,6 +26,7 @@ function post(
   body: string,
   timeoutMs: number,
   localAddress: string | undefined,
+  ca: Buffer | undefined,
 ) {
   return new Promise<{ status: number; text: string }>((resolve, reject) => {
     const transport = url.protocol === 'https:' ? https : http;
@@ -25,7 +35,7 @@ function post(
       {
         method: 'POST',
         headers: { ...headers, 'Content-Length': Buffer.byteLength(body) },
-        agent: pools[url.protocol as keyof typeof pools],
+        agent: poolFor(url, ca),
         timeout: timeoutMs,
         // The pool keeps connections apart per local address.
         ...(localAddress ? { localAddress } : {}),
@@ -68,11 +78,15 @@ export interface InvokeClientOptions {
   timeoutMs?: number;
   /** Local address to send from (a multi-homed host); default: the one the OS picks. */
   localAddress?: string;
+  /** CA certificates (PEM) to trust for https:// instead of the system's (`--ca-file`). */
+  ca?: Buffer;
 }
 
 export class InvokeClient {
   private readonly url: URL;
   private readonly headers: () => Record<string, string>;
+  /** The CA certificates trusted for https://, when not the system's (the output upload uses them too). */
+  readonly ca: Buffer | undefined;
 
   /** `headers` is called for every attempt: a registered agent signs each one afresh. */
   constructor(
@@ -82,6 +96,7 @@ export class InvokeClient {
   ) {
     this.url = new URL(url);
     this.headers = typeof headers === 'function' ? headers : () => headers;
+    this.ca = options.ca;
   }
 
   async call(action: string, fields: object = {}): Promise<Record<string, unknown>> {
@@ -93,6 +108,7 @@ export class InvokeClient {
         JSON.stringify({ Action: action, ...fields }),
         this.options.timeoutMs ?? 10_000,
         this.options.localAddress,
+        this.options.ca,
       );
     } catch (e) {
       throw new AgentCallError('transport', `${action}: ${(e as Error).message}`);

@@ -130,6 +130,8 @@ export interface RegisterOptions {
   machineId: string;
   /** Send from this local address (also reported as the machine's LocalIp). */
   localAddress?: string | undefined;
+  /** CA certificates (PEM) trusted for https:// instead of the system's. */
+  ca?: Buffer | undefined;
 }
 
 /** Registers the machine; returns the record to save (its private key included). */
@@ -142,6 +144,7 @@ export async function registerMachine(o: RegisterOptions): Promise<RegisterRecor
   const url = new URL(o.invokeUrl);
   const client = new InvokeClient(o.invokeUrl, agentHeaders(o.machineId), {
     ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+    ...(o.ca ? { ca: o.ca } : {}),
   });
   const answer = await client.callWithRetry(
     'RegisterInstance',

@@ -39,6 +39,8 @@ export interface SessionOptions {
   signing?: SigningIdentity | undefined;
   /** Local address to connect from (a multi-homed host). */
   localAddress?: string | undefined;
+  /** CA certificates (PEM) trusted for https:// and wss:// instead of the system's. */
+  ca?: Buffer | undefined;
 }
 
 const POLL_AFTER_CONNECT_MS = 2000;
@@ -80,6 +82,7 @@ export class AgentSession {
     });
     this.client = new InvokeClient(o.invokeUrl, () => requestHeaders(o.machineId, o.signing), {
       ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+      ...(o.ca ? { ca: o.ca } : {}),
     });
     this.outbox = new Outbox(join(o.dir, 'outbox'), this.client, this.log);
     this.executor = o.worker.executor(
@@ -204,6 +207,7 @@ export class AgentSession {
         headers: requestHeaders(this.o.machineId, this.o.signing),
         handshakeTimeout: 30_000,
         ...(this.o.localAddress ? { localAddress: this.o.localAddress } : {}),
+        ...(this.o.ca ? { ca: this.o.ca } : {}),
       });
       this.ws = ws;
       const ping = () => {

@@ -7,6 +7,7 @@ import { serverCommand } from './commands/server.js';
 import { controlCommands, statusCommand } from './commands/control.js';
 import { previewCommand, runCommand } from './commands/run.js';
 import { workerCommand } from './commands/worker.js';
+import { registerCodeCommand } from './commands/register-code.js';
 
 const program = new Command()
   .name('tatflow')
@@ -18,6 +19,7 @@ const program = new Command()
   .enablePositionalOptions()
   .addCommand(serverCommand())
   .addCommand(agentCommand())
+  .addCommand(registerCodeCommand())
   .addCommand(devCommand())
   .addCommand(workerCommand())
   .addCommand(runCommand())

@@ -1,6 +1,7 @@
 // The API client factory over the official Node SDK (tencentcloud-sdk-nodejs), pointed at tatd or
 // at Tencent Cloud. The endpoint override follows tat-api.md §11.1.
 
+import https from 'node:https';
 import tatSdk from 'tencentcloud-sdk-nodejs/tencentcloud/services/tat/index.js';
 
 export type TatClient = InstanceType<typeof tatSdk.tat.v20201028.Client>;
@@ -17,6 +18,11 @@ export interface TatClientOptions {
   /** POST (default: a JSON body) or GET (parameters flattened into the query string). */
   reqMethod?: 'POST' | 'GET';
   language?: 'zh-CN' | 'en-US';
+  /**
+   * CA certificates (PEM) to trust for an https:// endpoint instead of the system's (a tatd with
+   * its own CA). A process can also trust one with NODE_EXTRA_CA_CERTS.
+   */
+  ca?: string | Buffer;
 }
 
 export function createTatClient(o: TatClientOptions): TatClient {
@@ -38,6 +44,7 @@ export function createTatClient(o: TatClientOptions): TatClient {
         ...(host ? { endpoint: host } : {}),
         reqTimeout: o.timeoutSeconds ?? 60,
         ...(o.reqMethod ? { reqMethod: o.reqMethod } : {}),
+        ...(o.ca ? { agent: new https.Agent({ ca: o.ca, keepAlive: true }) } : {}),
       },
     },
   });
