@@ -48,8 +48,10 @@ function track<T extends AgentProcess | Tatd>(x: T): T {
   return x;
 }
 
+let codes = 0;
 async function newCode(req: Parameters<TatClient['CreateRegisterCode']>[0] = {}) {
-  const r = await tat.CreateRegisterCode({ EffectiveTime: FOREVER, ...req });
+  // A unique body: an identical CreateRegisterCode within the same second would be a replay.
+  const r = await tat.CreateRegisterCode({ EffectiveTime: FOREVER, Description: `code ${++codes}`, ...req });
   return { registerCodeId: r.RegisterCodeId!, registerCodeValue: r.RegisterCodeValue! };
 }
 

@@ -5,6 +5,7 @@
 
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import { WebSocket } from 'ws';
 
 export interface AgentAnswer {
@@ -13,21 +14,27 @@ export interface AgentAnswer {
   [field: string]: unknown;
 }
 
-/** POST to `<tatd>/agent/invoke`, optionally from a local address; the body exactly as given. */
+/**
+ * POST to `<tatd>/agent/invoke`, optionally from a local address; the body exactly as given. An
+ * https:// tatd is trusted through `ca` (a test CA), as the reference agent would be configured.
+ */
 export function agentPost(
   tatdUrl: string,
   headers: Record<string, string>,
   body: object | string,
   localAddress?: string,
+  ca?: Buffer,
 ): Promise<AgentAnswer> {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const transport = tatdUrl.startsWith('https:') ? https : http;
   return new Promise((resolve, reject) => {
-    const req = http.request(
+    const req = transport.request(
       `${tatdUrl}/agent/invoke`,
       {
         method: 'POST',
         headers: { ...headers, 'Content-Length': Buffer.byteLength(text) },
         ...(localAddress ? { localAddress } : {}),
+        ...(ca ? { ca } : {}),
         agent: false,
       },
       (res) => {
@@ -129,8 +136,9 @@ export async function registerByHand(
 export function openAgentSocket(
   tatdUrl: string,
   headers: Record<string, string>,
+  ca?: Buffer,
 ): Promise<{ ws: WebSocket; status: undefined } | { ws: undefined; status: number }> {
-  const ws = new WebSocket(`${tatdUrl.replace('http', 'ws')}/agent/ws`, { headers });
+  const ws = new WebSocket(`${tatdUrl.replace('http', 'ws')}/agent/ws`, { headers, ...(ca ? { ca } : {}) });
   ws.on('error', () => undefined); // a refusal also surfaces as an error event
   return new Promise((resolve) => {
     ws.once('unexpected-response', (_req, res) => {

@@ -20,7 +20,7 @@ import {
 } from '../helpers/agent-wire.js';
 import { b64, waitTasks } from '../helpers/invocations.js';
 import { client, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { nextSecond, sleep, waitFor } from '../helpers/wait.js';
 
 const A = { secretId: 'AKIDreg', secretKey: 'reg-secret', appId: '1700000001' };
 const B = { secretId: 'AKIDother', secretKey: 'other-secret', appId: '1700000002' };
@@ -46,8 +46,13 @@ async function refused(action: ActionName, call: Promise<unknown>, code: string)
   return expectTatError(call, code);
 }
 
+let codes = 0;
+/**
+ * A new code. Each request body is made unique: tatd refuses a changing call identical to one it
+ * accepted within the same second as a replay (TC3 signs no nonce; docs/api-coverage.md).
+ */
 async function newCode(c: TatClient, req: Parameters<TatClient['CreateRegisterCode']>[0] = {}) {
-  const r = await c.CreateRegisterCode(req);
+  const r = await c.CreateRegisterCode({ Description: `code ${++codes}`, ...req });
   return { id: r.RegisterCodeId!, value: r.RegisterCodeValue! };
 }
 
@@ -217,7 +222,10 @@ describe('DisableRegisterCodes and DeleteRegisterCodes', () => {
   test('a disabled code is listed as not Enabled; DeleteRegisterCodes takes 1..99 ids', async () => {
     const { id } = await newCode(sh);
     await sh.DisableRegisterCodes({ RegisterCodeIds: [id] });
-    await sh.DisableRegisterCodes({ RegisterCodeIds: [id] }); // again: still disabled, no error
+    // Again, in the next second (the same request within one second is a replay): still
+    // disabled, no error.
+    await nextSecond();
+    await sh.DisableRegisterCodes({ RegisterCodeIds: [id] });
     const [c] = (await sh.DescribeRegisterCodes({ RegisterCodeIds: [id] })).RegisterCodeSet!;
     assert.equal(c!.Enabled, false);
     const hundred = Array.from({ length: 100 }, () => randomUUID());
@@ -637,6 +645,7 @@ describe('DescribeRegisterInstances, ModifyRegisterInstance, DeleteRegisterInsta
       sh.RunCommand({ Content: b64('true'), InstanceIds: [two.instanceId] }),
       'ResourceNotFound.InstanceNotFound',
     );
+    await nextSecond(); // the same DeleteRegisterInstance within one second is a replay
     await refused(
       action,
       sh.DeleteRegisterInstance({ InstanceId: two.instanceId }),
@@ -662,7 +671,7 @@ describe('quotas', () => {
     assert.match(msg, /quota of 2 registration codes/);
     // A disabled code still counts.
     await mine.DisableRegisterCodes({ RegisterCodeIds: [a.id] });
-    await refused('CreateRegisterCode', mine.CreateRegisterCode({}), 'LimitExceeded');
+    await refused('CreateRegisterCode', mine.CreateRegisterCode({ Description: 'again' }), 'LimitExceeded');
     // Other regions and other accounts have their own.
     await newCode(client(small, { ...A, region: 'ap-shanghai' }));
     await newCode(client(small, B));
