@@ -107,7 +107,14 @@ export async function registerByHand(
   tatdUrl: string,
   code: { id: string; value: string },
   machineId: string,
-  o: { keys?: KeyPair; localAddress?: string; headers?: Record<string, string>; hostname?: string } = {},
+  o: {
+    keys?: KeyPair;
+    localAddress?: string;
+    headers?: Record<string, string>;
+    hostname?: string;
+    /** CA certificates trusted for an https:// tatd. */
+    ca?: Buffer;
+  } = {},
 ): Promise<{ answer: AgentAnswer; identity: WireIdentity | undefined }> {
   const keys = o.keys ?? rsaKeyPair();
   const answer = await agentPost(
@@ -124,6 +131,7 @@ export async function registerByHand(
       SystemName: 'Linux',
     },
     o.localAddress,
+    o.ca,
   );
   const instanceId = typeof answer.InstanceId === 'string' ? answer.InstanceId : undefined;
   return {

@@ -106,6 +106,10 @@ export interface RegisterSpec {
   /** Register through this reference-agent config.dat (the record is saved in it). */
   configDat?: string;
   sourceAddress?: string;
+  /** Extra command-line arguments (e.g. `['--ca-file', file]`). */
+  args?: string[];
+  /** Extra environment of the process. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Registered {
@@ -134,8 +138,12 @@ export function registerAgent(serverUrl: string, spec: RegisterSpec): Promise<Re
     '--dir',
     dir,
     ...(spec.sourceAddress ? ['--source-address', spec.sourceAddress] : []),
+    ...(spec.args ?? []),
   ];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...spec.env },
+  });
   live.add(proc);
   let output = '';
   proc.stdout.on('data', (d: Buffer) => (output += d.toString('utf8')));
