@@ -5,7 +5,7 @@
 // nothing stay open for minutes and use up the file descriptors.
 //
 // At most `maxHttp` HTTP connections are served at once; a request on one more is answered with a
-// RequestLimitExceeded envelope (HTTP 503) and its connection closed. An agent's WebSocket leaves that count
+// RequestLimitExceeded envelope (the object store: 503 SlowDown) and its connection closed. An agent's WebSocket leaves that count
 // when its upgrade is accepted and counts against `maxAgentSockets` instead, so a flood of HTTP
 // clients never pushes connected agents out, and agents never starve the API.
 
@@ -34,14 +34,14 @@ export function fastifyTimeouts(c: Limits) {
   };
 }
 
-const refusalBody = (what: string, limit: number) =>
+const refusalBody = (what: string, limit: number, requestId: string) =>
   JSON.stringify({
     Response: {
       Error: {
         Code: 'RequestLimitExceeded',
         Message: `tatd serves at most ${limit} ${what} at once; retry shortly.`,
       },
-      RequestId: '',
+      RequestId: requestId,
     },
   });
 
@@ -68,11 +68,21 @@ export class ConnectionGuard {
     });
     app.addHook('onRequest', (req, reply, done) => {
       if (!this.over.has(req.raw.socket)) return done();
-      void reply
-        .code(503)
-        .header('content-type', 'application/json')
-        .header('connection', 'close')
-        .send(Buffer.from(refusalBody('HTTP connections', this.limits.maxHttp)));
+      void reply.header('connection', 'close');
+      // The object store answers as COS does (an uploader must not take it for success); the API
+      // and the agent endpoint in their envelope, whose clients read only the body.
+      if (req.url.startsWith('/cos/'))
+        void reply
+          .code(503)
+          .header('content-type', 'application/xml')
+          .send(
+            `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>tatd serves at most ${this.limits.maxHttp} HTTP connections at once; retry shortly.</Message></Error>\n`,
+          );
+      else
+        void reply
+          .code(200)
+          .header('content-type', 'application/json')
+          .send(Buffer.from(refusalBody('HTTP connections', this.limits.maxHttp, req.id)));
     });
   }
 
