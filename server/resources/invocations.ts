@@ -402,13 +402,17 @@ async function outputsOf(ctx: CallContext, taskIds: string[]): Promise<Map<strin
   const out = new Map<string, string>();
   if (taskIds.length === 0) return out;
   const cap = Math.min(ctx.server.config.agents.outputBytesPerTask, LIMITS.outputBytes);
+  // The running sum is taken over lengths only (SQLite reads a blob's length from the record
+  // header), then each chunk that starts below the cap is read cut to the room left.
   const { rows } = await sql<{ task_id: string; data: Buffer }>`
-    select task_id, substr(data, 1, ${cap} - before) as data from (
-      select task_id, idx, data,
-        coalesce(sum(length(data)) over (partition by task_id order by idx
-          rows between unbounded preceding and 1 preceding), 0) as before
-      from task_output where task_id in (${sql.join(taskIds)})
-    ) where before < ${cap} order by task_id, idx`.execute(ctx.server.db);
+    select o.task_id, substr(o.data, 1, w.room) as data
+      from task_output o join (
+        select task_id, idx, ${cap} - coalesce(sum(length(data)) over (partition by task_id order by idx
+            rows between unbounded preceding and 1 preceding), 0) as room
+          from task_output where task_id in (${sql.join(taskIds)})
+      ) w on w.task_id = o.task_id and w.idx = o.idx
+     where w.room > 0
+     order by o.task_id, o.idx`.execute(ctx.server.db);
   const parts = new Map<string, Buffer[]>();
   for (const c of rows) {
     const l = parts.get(c.task_id) ?? [];
