@@ -6,9 +6,11 @@
 
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { TatClient } from '../../tat/node/client.js';
 import {
@@ -28,6 +30,7 @@ const defaults = { username: userInfo().username, workingDirectory: tmpdir() };
 // One EffectiveTime hour lasts a second here: codes that must stay valid are made to never expire.
 const config = { defaults, timings: { registerCodeHourMs: 1000 } };
 const FOREVER = 100000;
+const BIN = fileURLToPath(new URL('../../../bin/tatflow', import.meta.url));
 
 let tatd: Tatd;
 let tat: TatClient;
@@ -157,6 +160,65 @@ describe('registering a machine', () => {
     );
     await waitAgents(tat, [agent.instanceId]);
     assert.equal(await runOn(agent.instanceId, 'echo from-config-dat'), 'from-config-dat\n');
+  });
+});
+
+describe('provisioning without a person: tatflow register-code and --register-code-file', () => {
+  test('the agent registers with the code file on its first start, and only then', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tatflow-provision-'));
+    const codeFile = join(dir, 'codes', 'agents.json');
+    const made = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn(
+        process.execPath,
+        [BIN, 'register-code', '--out', codeFile, '--tat-endpoint', tatd.url, '--limit', '2', '--hours', '1'],
+        {
+          env: {
+            ...process.env,
+            TENCENTCLOUD_SECRET_ID: ACCOUNT.secretId,
+            TENCENTCLOUD_SECRET_KEY: ACCOUNT.secretKey,
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      p.on('close', (code) => resolve({ code, out }));
+    });
+    assert.equal(made.code, 0, made.out);
+    assert.equal(statSync(codeFile).mode & 0o777, 0o600, 'the code file is owner-only');
+    const file = JSON.parse(readFileSync(codeFile, 'utf8')) as { registerCodeId: string; region: string };
+    assert.equal(file.region, 'ap-guangzhou');
+
+    const agent = track(
+      startAgent(tatd.url, {
+        machineId: 'provisioned',
+        account: ACCOUNT.appId,
+        dir: join(dir, 'agent'),
+        maxBackoffSeconds: 3,
+        args: ['--register-code-file', codeFile],
+      }),
+    );
+    const registered = () => agent.lines.filter((l) => l.startsWith('register success: rins-'));
+    const line = await waitFor(() => registered()[0], { what: 'the agent registered' });
+    const instanceId = /rins-[a-z0-9]+/.exec(line)![0];
+    await waitFor(
+      async () =>
+        (await tat.DescribeRegisterInstances({ InstanceIds: [instanceId] })).RegisterInstanceSet?.[0]
+          ?.Status === 'Online',
+      { what: 'the registered agent Online' },
+    );
+    assert.equal(await runOn(instanceId, 'echo provisioned'), 'provisioned\n');
+    // Started again, it is the same instance: the code is not used a second time.
+    const starts = () => agent.lines.filter((l) => l.includes('"agent started"') && l.includes(instanceId));
+    assert.equal(starts().length, 1);
+    await agent.stop();
+    agent.start();
+    await waitFor(() => starts().length === 2, { what: 'the agent started again' });
+    assert.equal(registered().length, 1);
+    const [code] = (await tat.DescribeRegisterCodes({ RegisterCodeIds: [file.registerCodeId] }))
+      .RegisterCodeSet!;
+    assert.equal(code!.RegisteredCount, 1);
   });
 });
 
