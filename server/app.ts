@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { pino, type Logger } from 'pino';
 import { registerApi } from './api/endpoint.js';
 import { errorBody, sendJson } from './api/envelope.js';
+import { frameworkError, notFound } from './api/fallbacks.js';
 import { isLoopbackHost, listenHost, type ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { AgentHub } from './gateway/hub.js';
@@ -78,6 +79,7 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
     bodyLimit: config.connections.apiBodyBytes,
     ...listener,
     ...fastifyTimeouts(config.connections),
+    frameworkErrors: frameworkError,
     // Behind a load balancer, an agent's address (checked against IpAddressRange) is the one
     // the trusted proxies name in X-Forwarded-For.
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
@@ -103,6 +105,8 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
       ),
     );
   });
+
+  app.setNotFoundHandler(notFound);
 
   const directory = new AgentDirectory(server);
   const connections = new ConnectionGuard(config.connections);

@@ -62,6 +62,8 @@ export function registerAgentInvoke(
       } catch {
         throw new AgentCallError('InvalidParameter', 'the request body is not JSON');
       }
+      if (body === null || typeof body !== 'object' || Array.isArray(body))
+        throw new AgentCallError('InvalidParameter', 'the request body must be a JSON object with an Action');
       action = typeof body.Action === 'string' ? body.Action : '';
       if (!(AGENT_ACTIONS as readonly string[]).includes(action))
         throw new AgentCallError('InvalidAction', `unknown agent action "${action}"`);
