@@ -55,7 +55,11 @@ function post(
   });
 }
 
-export type CallFailure = 'transport' | 'refused' | 'internal';
+/**
+ * Why a call failed: no answer, a refusal (final), a failure on tatd's side, or a throttle
+ * (RequestLimitExceeded: too many calls or connections for now).
+ */
+export type CallFailure = 'transport' | 'refused' | 'internal' | 'throttled';
 
 export class AgentCallError extends Error {
   constructor(
@@ -67,7 +71,7 @@ export class AgentCallError extends Error {
     this.name = 'AgentCallError';
   }
 
-  /** Worth another try: the server was unreachable or failed on its side. */
+  /** Worth another try: the server was unreachable, failed on its side, or asked to slow down. */
   get retryable(): boolean {
     return this.kind !== 'refused';
   }
@@ -128,7 +132,12 @@ export class InvokeClient {
       );
     const { Error: err, ...rest } = parsed.data.Response;
     if (err) {
-      const kind = err.Code === 'InternalError' ? 'internal' : 'refused';
+      const kind: CallFailure =
+        err.Code === 'InternalError'
+          ? 'internal'
+          : err.Code === 'RequestLimitExceeded'
+            ? 'throttled'
+            : 'refused';
       throw new AgentCallError(kind, `${action}: ${err.Code}: ${err.Message}`, err.Code);
     }
     return rest;

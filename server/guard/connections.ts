@@ -9,6 +9,7 @@
 // when its upgrade is accepted and counts against `maxAgentSockets` instead, so a flood of HTTP
 // clients never pushes connected agents out, and agents never starve the API.
 
+import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../config.js';
@@ -45,6 +46,16 @@ const refusalBody = (what: string, limit: number, requestId: string) =>
     },
   });
 
+/** The process's soft limit of open files (Linux), undefined where it cannot be read. */
+function openFileLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class ConnectionGuard {
   private readonly http = new Set<Duplex>();
   /** Connections beyond `maxHttp`: each request on them is refused, then they are closed. */
@@ -58,6 +69,13 @@ export class ConnectionGuard {
     const server = app.server;
     // Raw connections (a TLS handshake in progress included) are capped by node as a backstop.
     server.maxConnections = this.limits.maxHttp + this.limits.maxAgentSockets + 100;
+    // The caps protect the file descriptors only if they fit in them.
+    const files = openFileLimit();
+    if (files !== undefined && files < server.maxConnections)
+      app.log.warn(
+        { openFileLimit: files, maxHttp: this.limits.maxHttp, maxAgentSockets: this.limits.maxAgentSockets },
+        'the open-file limit is below connections.maxHttp + maxAgentSockets + 100: raise it (ulimit -n, LimitNOFILE) or lower them, else connections fail before the caps apply',
+      );
     server.on(secure ? 'secureConnection' : 'connection', (socket: Duplex) => {
       if (this.http.size >= this.limits.maxHttp) {
         this.over.add(socket);
