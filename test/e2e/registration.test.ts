@@ -170,7 +170,19 @@ describe('provisioning without a person: tatflow register-code and --register-co
     const made = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const p = spawn(
         process.execPath,
-        [BIN, 'register-code', '--out', codeFile, '--tat-endpoint', tatd.url, '--limit', '2', '--hours', '1'],
+        // Never expiring: an EffectiveTime hour lasts a second in this file's tatd.
+        [
+          BIN,
+          'register-code',
+          '--out',
+          codeFile,
+          '--tat-endpoint',
+          tatd.url,
+          '--limit',
+          '2',
+          '--hours',
+          String(FOREVER),
+        ],
         {
           env: {
             ...process.env,
