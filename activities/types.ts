@@ -2,7 +2,7 @@
 // everything here is plain, serialisable data that goes into workflow history: keep it small.
 
 import type { TaskStatus } from '../tat/status.js';
-import type { OutcomeClass } from '../workflows/engine/outcome.js';
+import type { OutcomeClass } from '../tat/outcome.js';
 
 /** Where the TAT API is: tatd (`endpoint`) or Tencent Cloud (no endpoint). Credentials come from the worker. */
 export interface TatLocation {
