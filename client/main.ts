@@ -7,6 +7,17 @@ import { serverCommand } from './commands/server.js';
 import { controlCommands, statusCommand } from './commands/control.js';
 import { previewCommand, runCommand } from './commands/run.js';
 import { workerCommand } from './commands/worker.js';
+import { cliRegistry } from './runbooks.js';
+import { builtInRunbooks } from '../workflows/registry.js';
+
+// Only the commands that start runs load user runbook files (their flags become options).
+const startsRuns = ['run', 'preview'].includes(process.argv[2] ?? '');
+const registry = startsRuns
+  ? await cliRegistry(process.argv.slice(3)).catch((e: unknown) => {
+      process.stderr.write(`tatflow: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    })
+  : builtInRunbooks;
 
 const program = new Command()
   .name('tatflow')
@@ -20,8 +31,8 @@ const program = new Command()
   .addCommand(agentCommand())
   .addCommand(devCommand())
   .addCommand(workerCommand())
-  .addCommand(runCommand())
-  .addCommand(previewCommand())
+  .addCommand(runCommand(registry))
+  .addCommand(previewCommand(registry))
   .addCommand(statusCommand());
 for (const c of controlCommands()) program.addCommand(c);
 

@@ -23,10 +23,12 @@ const DevEngine = z
     temporalAddress: z.string(),
     region: z.string(),
     tat: z.object({ endpoint: z.string().optional(), secretId: z.string(), secretKey: z.string() }),
+    /** The runbook files the dev worker loaded (absolute paths). */
+    runbooks: z.array(z.string()),
   })
   .partial();
 
-function devEngine(): z.infer<typeof DevEngine> {
+export function devEngine(): z.infer<typeof DevEngine> {
   const file = resolve(DEV_ENGINE_FILE);
   if (!existsSync(file)) return {};
   const r = DevEngine.safeParse(JSON.parse(readFileSync(file, 'utf8')));

@@ -3,7 +3,9 @@
 
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivitiesConfig } from '../activities/index.js';
+import type { RunbookRegistry } from '../workflows/registry.js';
 import { bundleRunbooks } from './bundle.js';
+import { loadRunbooks } from './runbook-files.js';
 
 export const DEFAULT_TASK_QUEUE = 'tatflow';
 
@@ -20,6 +22,8 @@ export interface WorkerConfig {
 
 export interface RunningWorker {
   worker: Worker;
+  /** The runbooks it runs: the built-in ones and the user's files. */
+  runbooks: RunbookRegistry;
   /** Resolves when the worker has stopped; rejects if it failed. */
   done: Promise<void>;
   /** Stops polling, lets running activities finish their current call, and closes the connection. */
@@ -27,6 +31,9 @@ export interface RunningWorker {
 }
 
 export async function startWorker(c: WorkerConfig): Promise<RunningWorker> {
+  // The user's files join the registry first: a file that does not load, exports no runbook or
+  // reuses a runbook's name is refused here, with its name, before anything is bundled.
+  const runbooks = await loadRunbooks(c.runbooks);
   const connection = await NativeConnection.connect({ address: c.temporalAddress });
   try {
     const worker = await Worker.create({
@@ -41,6 +48,7 @@ export async function startWorker(c: WorkerConfig): Promise<RunningWorker> {
     const done = worker.run().finally(() => connection.close());
     return {
       worker,
+      runbooks,
       done,
       async stop() {
         if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -186,7 +186,11 @@ export function devCommand(): Command {
       closers.push(() => worker.stop());
       writeFileSync(
         join(dataDir, 'engine.json'),
-        JSON.stringify({ temporalAddress, region, tat }, null, 2) + '\n',
+        JSON.stringify(
+          { temporalAddress, region, tat, runbooks: flags.runbooks.map((f) => resolve(f)) },
+          null,
+          2,
+        ) + '\n',
         {
           mode: 0o600,
         },

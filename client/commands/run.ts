@@ -5,11 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { Command } from 'commander';
 import { createActivities } from '../../activities/index.js';
-import { resolveMaxErrors } from '../../workflows/engine/budget.js';
 import { progressQuery } from '../../workflows/engine/messages.js';
-import { DEFAULT_SHAPE, planBatches, resolveConcurrency } from '../../workflows/engine/plan.js';
+import { DEFAULT_SHAPE } from '../../workflows/engine/plan.js';
+import { planRun, PlanRefusal } from '../../workflows/engine/planning.js';
 import type { RolloutState } from '../../workflows/engine/types.js';
+import { builtInRunbooks, type RunbookRegistry } from '../../workflows/registry.js';
 import { ProgressView, renderStatus } from '../progress.js';
+import { describeDefinition, runbooksHelp } from '../runbook-help.js';
 import { runbookInput, runOptions, type RunFlags } from '../run-options.js';
 import { engineOptions, engineSettings, type EngineFlags } from '../settings.js';
 import { renderTable } from '../table.js';
@@ -63,13 +65,17 @@ export async function follow(
   return { ...(state ? { state } : {}), ...(error ? { error } : {}) };
 }
 
-export function runCommand(): Command {
-  return runOptions(engineOptions(new Command('run').description('Start a runbook run on the fleet')))
+export function runCommand(registry: RunbookRegistry = builtInRunbooks): Command {
+  return runOptions(
+    engineOptions(new Command('run').description('Start a runbook run on the fleet')),
+    registry,
+  )
+    .addHelpText('after', runbooksHelp(registry))
     .option('--id <run-id>', 'the run id (default: <runbook>-<time>-<random>)')
     .option('--follow', 'show progress bars until the run ends; exit 1 if it fails')
     .action(async (runbook: string, flags: RunFlags & EngineFlags & { id?: string; follow?: boolean }) => {
       const s = engineSettings(flags);
-      const input = runbookInput(runbook, flags, s.region);
+      const input = runbookInput(runbook, flags, s.region, registry);
       const client = await connectClient(s);
       const id = flags.id ?? newRunId(runbook);
       const handle = await client.workflow.start(runbook, {
@@ -90,70 +96,77 @@ export function runCommand(): Command {
     });
 }
 
-export function previewCommand(): Command {
+export function previewCommand(registry: RunbookRegistry = builtInRunbooks): Command {
   return runOptions(
     engineOptions(
       new Command('preview').description(
-        'Print the plan of a run (targets, batches, budget) without running it',
+        'Print the plan of a run (targets, batches, budget, what runs on each target) without running it',
       ),
     ),
-  ).action(async (runbook: string, flags: RunFlags & EngineFlags) => {
-    const s = engineSettings(flags);
-    const input = runbookInput(runbook, flags, s.region);
-    const o = input.rollout;
-    const acts = createActivities(s.tat);
-    const ids = await acts.resolveTargets({ region: s.region, selector: o.targets });
-    const status = await acts.agentStatus({ region: s.region, instanceIds: ids });
-    const away = new Set([...status.offline, ...status.unknown]);
-    const live = ids.filter((id) => !away.has(id));
-    const shape = o.shape ?? DEFAULT_SHAPE;
-    const lines: string[] = [];
-    lines.push(`runbook ${runbook} on ${ids.length} target(s) in ${s.region}; ${live.length} online`);
-    if (away.size)
+    registry,
+  )
+    .addHelpText('after', runbooksHelp(registry))
+    .action(async (runbook: string, flags: RunFlags & EngineFlags) => {
+      const s = engineSettings(flags);
+      const input = runbookInput(runbook, flags, s.region, registry);
+      const o = input.rollout;
+      const acts = createActivities(s.tat);
+      const ids = await acts.resolveTargets({ region: s.region, selector: o.targets });
+      const status = await acts.agentStatus({ region: s.region, instanceIds: ids });
+      const lines: string[] = [];
       lines.push(
-        o.offline === 'refuse'
-          ? `the run would refuse to start: offline or unknown: ${[...away].join(', ')}`
-          : `skipped (agent offline or unknown): ${[...away].join(', ')}`,
+        `runbook ${runbook} on ${ids.length} target(s) in ${s.region}; ${status.online.length} online`,
       );
-    if (shape.kind === 'batches') {
-      const batches = planBatches(live, shape.batches, ids.length);
+      // The engine's own planning: what the run would plan now.
+      let plan;
+      try {
+        plan = planRun(o, { ids, offline: status.offline, unknown: status.unknown });
+      } catch (e) {
+        if (!(e instanceof PlanRefusal)) throw e;
+        lines.push(`the run would refuse to start: ${e.message}`);
+        process.stdout.write(lines.join('\n') + '\n');
+        return;
+      }
+      if (plan.away.length) lines.push(`skipped (agent offline or unknown): ${plan.away.join(', ')}`);
+      const shape = o.shape ?? DEFAULT_SHAPE;
+      if (shape.kind === 'batches') {
+        lines.push(
+          renderTable(
+            ['batch', 'size', 'targets'],
+            plan.batches.map((b) => [
+              b.index + 1,
+              b.targets.length,
+              b.targets.length > 6
+                ? `${b.targets.slice(0, 6).join(', ')}, … (+${b.targets.length - 6})`
+                : b.targets.join(', '),
+            ]),
+          ),
+        );
+      } else {
+        lines.push(
+          shape.kind === 'window'
+            ? `sliding window: at most ${plan.concurrency} in flight`
+            : `ramp-up: 1, 2, 4 … up to ${plan.concurrency} in flight`,
+        );
+      }
+      const max = plan.maxErrors;
+      const counted = [
+        'failed (exit code ≠ 0)',
+        'timed out',
+        'agent lost',
+        ...(o.countUndeliverable ? ['undeliverable'] : []),
+      ];
       lines.push(
-        renderTable(
-          ['batch', 'size', 'targets'],
-          batches.map((b, i) => [
-            i + 1,
-            b.length,
-            b.length > 6 ? `${b.slice(0, 6).join(', ')}, … (+${b.length - 6})` : b.join(', '),
-          ]),
-        ),
+        `error budget: the run breaches at ${max + 1} error(s) (maxErrors ${max}${o.strictBudget ? ', strict: never overshoots' : ''}); counted: ${counted.join(', ')}; a batch where nothing succeeded breaches`,
       );
-    } else {
-      const c = resolveConcurrency(shape.maxConcurrency, ids.length);
-      lines.push(
-        shape.kind === 'window'
-          ? `sliding window: at most ${c} in flight`
-          : `ramp-up: 1, 2, 4 … up to ${c} in flight`,
-      );
-    }
-    const max = resolveMaxErrors(o.maxErrors ?? 0, ids.length);
-    const counted = [
-      'failed (exit code ≠ 0)',
-      'timed out',
-      'agent lost',
-      ...(o.countUndeliverable ? ['undeliverable'] : []),
-    ];
-    lines.push(
-      `error budget: the run breaches at ${max + 1} error(s) (maxErrors ${max}${o.strictBudget ? ', strict: never overshoots' : ''}); counted: ${counted.join(', ')}; a batch where nothing succeeded breaches`,
-    );
-    const a = o.approval;
-    if (a)
-      lines.push(
-        `approval gates: ${[a.beforeStart && 'before start', a.afterCanary && 'after canary', a.everyBatch && 'before every batch'].filter(Boolean).join(', ')}; timeout ${a.timeoutSeconds ?? 86400} s → ${a.onTimeout ?? 'fail'}`,
-      );
-    const p = input.params as { healthCheck?: unknown; rollback?: unknown; postCheck?: unknown };
-    lines.push(
-      `health check: ${p.healthCheck || p.postCheck || runbook === 'patchFleet' ? 'yes' : 'none'}; rollback: ${p.rollback || runbook === 'rollingAppUpdate' ? 'yes, on changed targets in reverse batch order' : 'none'}`,
-    );
-    process.stdout.write(lines.join('\n') + '\n');
-  });
+      const a = o.approval;
+      if (a)
+        lines.push(
+          `approval gates: ${[a.beforeStart && 'before start', a.afterCanary && 'after canary', a.everyBatch && 'before every batch'].filter(Boolean).join(', ')}; timeout ${a.timeoutSeconds ?? 86400} s → ${a.onTimeout ?? 'fail'}`,
+        );
+      // What runs on each target: the runbook's own definition, built from these parameters.
+      const entry = registry.require(runbook);
+      lines.push(...describeDefinition(entry.spec.build(entry.spec.params.parse(input.params))));
+      process.stdout.write(lines.join('\n') + '\n');
+    });
 }

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import { installTemporalLogger } from '../../worker/logging.js';
 import { startWorker } from '../../worker/main.js';
+import { runbookFilesFromEnv } from '../../worker/runbook-files.js';
 import { engineOptions, engineSettings, type EngineFlags } from '../settings.js';
 import { onShutdown } from '../shutdown.js';
 
@@ -15,7 +16,7 @@ export function workerCommand(): Command {
   )
     .option(
       '--runbooks <file...>',
-      'user runbook files (TypeScript or JavaScript) to load besides the built-in ones',
+      'user runbook files (TypeScript or JavaScript) to load besides the built-in ones (env TATFLOW_RUNBOOKS)',
     )
     .option('--log-level <level>', 'fatal, error, warn, info (default), debug, trace')
     .action(async (flags: EngineFlags & { runbooks?: string[]; logLevel?: string }) => {
@@ -26,11 +27,11 @@ export function workerCommand(): Command {
         namespace: s.namespace,
         taskQueue: s.taskQueue,
         tat: s.tat,
-        runbooks: flags.runbooks ?? [],
+        runbooks: flags.runbooks ?? runbookFilesFromEnv(),
       });
       onShutdown(() => w.stop());
       process.stderr.write(
-        `tatflow worker: task queue "${s.taskQueue}" on ${s.temporalAddress} (namespace ${s.namespace}), TAT at ${s.tat.endpoint ?? 'Tencent Cloud'}\n`,
+        `tatflow worker: task queue "${s.taskQueue}" on ${s.temporalAddress} (namespace ${s.namespace}), TAT at ${s.tat.endpoint ?? 'Tencent Cloud'}; runbooks: ${w.runbooks.names().join(', ')}\n`,
       );
       await w.done;
     });

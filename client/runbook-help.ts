@@ -1,0 +1,96 @@
+// Runbooks in words, from the registry: the list `tatflow run --help` shows (and docs/runbooks.md
+// carries), and what a run of a runbook would do, for `tatflow preview`.
+
+import { z } from 'zod';
+import type { RunbookDefinition } from '../workflows/engine/types.js';
+import type { RegisteredRunbook, RunbookRegistry } from '../workflows/registry.js';
+
+interface JsonProp {
+  type?: string | string[];
+  description?: string;
+  enum?: unknown[];
+  anyOf?: JsonProp[];
+}
+
+function typeOf(p: JsonProp): string {
+  if (p.enum) return p.enum.map((v) => JSON.stringify(v)).join(' | ');
+  if (p.anyOf) return p.anyOf.map(typeOf).join(' | ');
+  return Array.isArray(p.type) ? p.type.join(' | ') : (p.type ?? 'any');
+}
+
+/** A runbook's parameters: name, type, whether required, description. */
+export function paramsOf(
+  r: RegisteredRunbook,
+): { name: string; type: string; required: boolean; description: string }[] {
+  let js: { properties?: Record<string, JsonProp>; required?: string[] };
+  try {
+    js = z.toJSONSchema(r.spec.params, { unrepresentable: 'any' }) as typeof js;
+  } catch {
+    return [];
+  }
+  return Object.entries(js.properties ?? {}).map(([name, p]) => ({
+    name,
+    type: typeOf(p),
+    required: js.required?.includes(name) ?? false,
+    description: p.description ?? '',
+  }));
+}
+
+/** Markdown: each runbook, what it does, its parameters and the flags that set them. */
+export function runbookReference(registry: RunbookRegistry): string {
+  const out: string[] = [];
+  for (const r of registry.list()) {
+    out.push(`### \`${r.name}\``, '', r.spec.description || '(no description)', '');
+    const params = paramsOf(r);
+    if (params.length) {
+      out.push('| parameter | type | flag | description |', '|---|---|---|---|');
+      for (const p of params) {
+        const flags = (r.spec.flags ?? [])
+          .filter((f) => f.param === p.name || f.param.startsWith(`${p.name}.`))
+          .map((f) => `\`--${f.name}\``)
+          .join(', ');
+        out.push(
+          `| \`${p.name}\`${p.required ? '' : '?'} | ${p.type.replaceAll('|', '\\|')} | ${flags} | ${p.description.replaceAll('|', '\\|')} |`,
+        );
+      }
+      out.push('');
+    }
+  }
+  return out.join('\n');
+}
+
+/** Plain text for `--help`: each runbook and its flags. */
+export function runbooksHelp(registry: RunbookRegistry): string {
+  const lines = ['', 'runbooks:'];
+  for (const r of registry.list()) {
+    lines.push(`  ${r.name}${r.source === 'built-in' ? '' : ` (${r.source})`}: ${r.spec.description}`);
+    const flags = (r.spec.flags ?? []).map((f) => `--${f.name}`);
+    if (flags.length) lines.push(`    flags: ${flags.join(' ')}`);
+    const params = paramsOf(r).map((p) => `${p.name}${p.required ? '' : '?'}`);
+    if (params.length) lines.push(`    parameters (--param key=value): ${params.join(', ')}`);
+  }
+  return lines.join('\n');
+}
+
+/** What the runbook does to each target, in a few lines. */
+export function describeDefinition(def: RunbookDefinition): string[] {
+  const lines: string[] = [];
+  if (def.probe)
+    lines.push('probe: reads each target’s current version first; targets already there are left alone');
+  lines.push(
+    `steps: ${def.steps.map((s) => (s.kind === 'reboot' ? `${s.name} (reboot, then waits for the agent)` : s.name)).join(' → ')}`,
+  );
+  const hc = def.healthCheck;
+  lines.push(
+    hc
+      ? `health check: after each batch, ${hc.onInstance ? `once on ${hc.onInstance}` : 'on every target'}; ${hc.retries ?? 0} retr${(hc.retries ?? 0) === 1 ? 'y' : 'ies'}, ${hc.intervalSeconds ?? 10} s apart`
+      : 'health check: none',
+  );
+  const rb = def.rollback;
+  lines.push(
+    rb
+      ? `rollback: on breach or abort, on changed targets in reverse batch order${rb.versionParameter ? `, each back to the version the probe read ({{${rb.versionParameter}}})` : ''}`
+      : 'rollback: none',
+  );
+  return lines;
+}
