@@ -24,8 +24,8 @@ import { startTemporalDevServer, type TemporalDevServer } from '../client/tempor
 import { derivedInstanceId } from '../server/gateway/identity.js';
 import type { TatClient } from '../tat/node/client.js';
 import { isFinalTaskStatus } from '../tat/status.js';
-import { startAgent, waitAgents, type AgentProcess } from '../test/helpers/agents.js';
-import { client as tatClient, startTatd, type Tatd } from '../test/helpers/tatd.js';
+import { startAgent, waitAgents, type AgentProcess } from '../testkit/agents.js';
+import { client as tatClient, startTatd, type Tatd } from '../testkit/tatd.js';
 import { bundleRunbooks } from '../worker/bundle.js';
 import { installTemporalLogger } from '../worker/logging.js';
 import { startWorker, type RunningWorker } from '../worker/main.js';

@@ -10,9 +10,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { registerAgent, startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
-import { client, startTatd, type Tatd } from '../helpers/tatd.js';
-import { sleep } from '../helpers/wait.js';
+import { registerAgent, startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
+import { client, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { sleep } from '../../testkit/wait.js';
 
 const ACCOUNT = { secretId: 'AKIDagents', secretKey: 'agents-secret', appId: '1300000201' };
 const region = 'ap-guangzhou';

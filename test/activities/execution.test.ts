@@ -16,10 +16,10 @@ import { createActivities } from '../../activities/index.js';
 import { stepCommandName } from '../../activities/commands.js';
 import type { CommandSpec, TaskResult } from '../../activities/types.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
+import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import { processesMatching, tasksOf, waitFinal } from '../helpers/invocations.js';
-import { client, startTatd, TencentCloudSDKHttpException, type Tatd } from '../helpers/tatd.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { client, startTatd, TencentCloudSDKHttpException, type Tatd } from '../../testkit/tatd.js';
+import { sleep, waitFor } from '../../testkit/wait.js';
 
 const ACCOUNT = { secretId: 'AKIDacts', secretKey: 'acts-secret', appId: '1300000101' };
 const region = 'ap-guangzhou';

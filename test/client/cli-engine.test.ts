@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { ACCOUNT, startEngine, type Engine } from '../helpers/engine.js';
-import { sharedTemporal, stopSharedTemporal } from '../helpers/temporal.js';
+import { sharedTemporal, stopSharedTemporal } from '../../testkit/temporal.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/tatflow', import.meta.url));
 let e: Engine;

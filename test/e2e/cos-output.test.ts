@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { agentHeaders } from '../../agent/headers.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
+import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import { b64, invocation, tasksOf, waitFinal, type Task } from '../helpers/invocations.js';
-import { client, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
-import { sleep } from '../helpers/wait.js';
+import { client, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { sleep } from '../../testkit/wait.js';
 
 const ACCOUNT = { secretId: 'AKIDcos', secretKey: 'cos-secret', appId: '1300000101' };
 const OTHER = { secretId: 'AKIDcosother', secretKey: 'cos-other-secret', appId: '1300000102' };

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TatClient } from '../../tat/node/client.js';
-import { startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
+import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import {
   b64,
   invocation,
@@ -15,8 +15,8 @@ import {
   waitFinal,
   waitTasks,
 } from '../helpers/invocations.js';
-import { client, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { client, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { sleep, waitFor } from '../../testkit/wait.js';
 import { userInfo } from 'node:os';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -17,10 +17,10 @@ import {
   waitAgents,
   type AgentProcess,
   type Registered,
-} from '../helpers/agents.js';
+} from '../../testkit/agents.js';
 import { b64, outputOf, waitFinal } from '../helpers/invocations.js';
-import { client, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { client, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { sleep, waitFor } from '../../testkit/wait.js';
 
 const ACCOUNT = { secretId: 'AKIDmanaged', secretKey: 'managed-secret', appId: '1800000001' };
 const accounts = [`${ACCOUNT.secretId}:${ACCOUNT.secretKey}:${ACCOUNT.appId}`];

@@ -9,10 +9,10 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TatClient } from '../../tat/node/client.js';
-import { startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
+import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import { b64, outputOf, processesMatching, waitFinal, waitTasks } from '../helpers/invocations.js';
-import { client, startTatd, type Tatd } from '../helpers/tatd.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { client, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { sleep, waitFor } from '../../testkit/wait.js';
 
 const ACCOUNT = { secretId: 'AKIDrestart', secretKey: 'restart-secret', appId: '1400000001' };
 const work = mkdtempSync(join(tmpdir(), 'tatflow-work-'));

@@ -21,10 +21,10 @@ import { progressQuery } from '../../workflows/engine/messages.js';
 import type { RolloutOptions, RolloutState, RunbookInput } from '../../workflows/engine/types.js';
 import { fleetMachineIds } from '../../agent/main.js';
 import { derivedInstanceId } from '../../server/gateway/identity.js';
-import { startAgent, waitAgents, type AgentProcess } from './agents.js';
-import { client, startTatd, type Tatd } from './tatd.js';
-import { sharedTemporal } from './temporal.js';
-import { waitFor } from './wait.js';
+import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
+import { client, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { sharedTemporal } from '../../testkit/temporal.js';
+import { waitFor } from '../../testkit/wait.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/tatflow', import.meta.url));
 export const ACCOUNT = { secretId: 'AKIDengine', secretKey: 'engine-secret', appId: '1400000001' };

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import type { TatClient } from '../../tat/node/client.js';
 import { isFinalInvocationStatus, type InvocationStatus } from '../../tat/status.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../../testkit/wait.js';
 
 export type Task = NonNullable<
   Awaited<ReturnType<TatClient['DescribeInvocationTasks']>>['InvocationTaskSet']

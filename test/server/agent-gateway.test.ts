@@ -9,8 +9,8 @@ import { derivedInstanceId } from '../../server/gateway/identity.js';
 import type { AgentTaskMessage } from '../../tat/agent-protocol.js';
 import type { TatClient } from '../../tat/node/client.js';
 import { b64, waitTasks } from '../helpers/invocations.js';
-import { client, DEFAULT_ACCOUNT, startTatd, type Tatd } from '../helpers/tatd.js';
-import { waitFor } from '../helpers/wait.js';
+import { client, DEFAULT_ACCOUNT, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { waitFor } from '../../testkit/wait.js';
 
 const MACHINE = 'wire-machine-1';
 const headers = { MachineId: MACHINE, 'Tat-Version': '1.1.9', 'Tat-KernelName': 'Linux' };

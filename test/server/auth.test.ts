@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { tc3Authorization, tc3Signature, type Tc3Input } from '../../tat/node/signing.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { client, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
+import { client, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

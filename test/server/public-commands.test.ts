@@ -25,9 +25,9 @@ import { PUBLIC_COMMANDS } from '../../server/public/commands.js';
 import { PUBLIC_SCENES } from '../../server/public/scenes.js';
 import { findPlaceholders, isDocumentedCode, isId, LIMITS } from '../../tat/index.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
+import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import { b64, outputOf, waitFinal, type Task } from '../helpers/invocations.js';
-import { client, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
+import { client, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
 
 const ACCOUNT = { secretId: 'AKIDpublic', secretKey: 'public-secret', appId: '1400000001' };
 const OTHER = { secretId: 'AKIDpublic2', secretKey: 'public-secret-2', appId: '1400000002' };

@@ -19,8 +19,8 @@ import {
   type WireIdentity,
 } from '../helpers/agent-wire.js';
 import { b64, waitTasks } from '../helpers/invocations.js';
-import { client, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { client, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { sleep, waitFor } from '../../testkit/wait.js';
 
 const A = { secretId: 'AKIDreg', secretKey: 'reg-secret', appId: '1700000001' };
 const B = { secretId: 'AKIDother', secretKey: 'other-secret', appId: '1700000002' };

@@ -12,10 +12,10 @@ import SQLite from 'better-sqlite3';
 import { WebSocket } from 'ws';
 import { derivedInstanceId } from '../../server/gateway/identity.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
+import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import { b64, waitFinal } from '../helpers/invocations.js';
-import { client, startTatd, type Tatd } from '../helpers/tatd.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { client, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { sleep, waitFor } from '../../testkit/wait.js';
 
 const ACCOUNT = { secretId: 'AKIDret', secretKey: 'ret-secret', appId: '1300000201' };
 const OTHER = { secretId: 'AKIDretother', secretKey: 'ret-other', appId: '1300000202' };

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isDocumentedCode, type ActionName } from '../../tat/error-codes.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { client, DEFAULT_ACCOUNT, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
+import { client, DEFAULT_ACCOUNT, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 

@@ -14,8 +14,8 @@ import {
 import type { RolloutState } from '../../workflows/engine/types.js';
 import { lines, runFailure, startEngine, type Engine } from '../helpers/engine.js';
 import { processesMatching } from '../helpers/invocations.js';
-import { stopSharedTemporal } from '../helpers/temporal.js';
-import { sleep } from '../helpers/wait.js';
+import { stopSharedTemporal } from '../../testkit/temporal.js';
+import { sleep } from '../../testkit/wait.js';
 
 let e: Engine;
 

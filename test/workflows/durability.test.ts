@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { RolloutState } from '../../workflows/engine/types.js';
 import { startEngine, type Engine } from '../helpers/engine.js';
-import { stopSharedTemporal } from '../helpers/temporal.js';
-import { waitFor } from '../helpers/wait.js';
+import { stopSharedTemporal } from '../../testkit/temporal.js';
+import { waitFor } from '../../testkit/wait.js';
 
 let e: Engine;
 

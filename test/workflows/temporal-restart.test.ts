@@ -10,7 +10,7 @@ import { Connection } from '@temporalio/client';
 import { startTemporalDevServer, type TemporalDevServer } from '../../client/temporal-server.js';
 import type { RolloutState } from '../../workflows/engine/types.js';
 import { lines, startEngine, type Engine } from '../helpers/engine.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../testkit/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tatflow-temporal-restart-'));
 const dbFile = join(dir, 'temporal.sqlite');

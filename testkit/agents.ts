@@ -6,11 +6,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { derivedInstanceId } from '../../server/gateway/identity.js';
-import type { TatClient } from '../../tat/node/client.js';
+import { derivedInstanceId } from '../server/gateway/identity.js';
+import type { TatClient } from '../tat/node/client.js';
 import { waitFor } from './wait.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/tatflow', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/tatflow', import.meta.url));
 
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
