@@ -10,7 +10,7 @@ import { derivedInstanceId } from '../server/gateway/identity.js';
 import type { TatClient } from '../tat/node/client.js';
 import { waitFor } from './wait.js';
 
-const BIN = fileURLToPath(new URL('../bin/tatflow', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/tatflow', import.meta.url));
 
 const live = new Set<ChildProcess>();
 process.on('exit', () => {

@@ -15,7 +15,7 @@ import { createTatClient, type TatClient, type TatClientOptions } from '../tat/n
 // §11.1): tests talk to tatd directly.
 for (const v of ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY']) delete process.env[v];
 
-const BIN = fileURLToPath(new URL('../bin/tatflow', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/tatflow', import.meta.url));
 
 export const TencentCloudSDKHttpException = sdkException.default;
 
