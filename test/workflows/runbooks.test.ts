@@ -19,10 +19,11 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { RolloutState } from '../../workflows/engine/types.js';
 import { runFailure, startEngine, type Engine } from '../helpers/engine.js';
-import { stopSharedTemporal } from '../helpers/temporal.js';
-import { sleep } from '../helpers/wait.js';
+import { stopSharedTemporal } from '../../testkit/temporal.js';
+import { sleep } from '../../testkit/wait.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../examples/runbooks/rotate-logs.ts', import.meta.url));
+const ROLES = fileURLToPath(new URL('../../../test/fixtures/runbooks/named-like-roles.ts', import.meta.url));
 
 let e: Engine;
 let shims: string;
@@ -52,7 +53,7 @@ before(async () => {
   e = await startEngine({
     taskQueue: 'runbooks',
     agents: 5,
-    userRunbooks: [EXAMPLE],
+    userRunbooks: [EXAMPLE, ROLES],
     agentEnv: (id) => {
       writeShims(join(shims, id), id, work0);
       return { TATFLOW_TASK_PATH_PREFIX: join(shims, id) };
@@ -187,4 +188,41 @@ test('patchFleet with a package that fails to upgrade breaches and names it', as
   const s = await e.progress(h);
   assert.equal(s.targets[victim]!.step, 'upgrade');
   assert.match(s.targets[victim]!.output ?? '', /Unable to locate package/);
+});
+
+test('a step named "health" is a step: its own command, run once, and its failures count', async () => {
+  const dir = join(e.work, 'roles');
+  mkdirSync(dir, { recursive: true });
+  const count = (id: string, what: string) =>
+    read(join(dir, `${id}.${what}`))
+      .split('\n')
+      .filter(Boolean).length;
+  const ok: RolloutState = await (
+    await e.start('namedLikeRoles', { dir }, { shape: { kind: 'batches', batches: [2, 3] } })
+  ).result();
+  assert.equal(ok.status, 'succeeded');
+  for (const id of e.ids) {
+    assert.equal(count(id, 'step'), 1, `${id}: the step ran once (not again as the health check)`);
+    assert.equal(count(id, 'check'), 1, `${id}: the health check ran its own script`);
+    assert.equal(count(id, 'rollback'), 0, `${id}: no rollback`);
+    rmSync(join(dir, `${id}.step`));
+    rmSync(join(dir, `${id}.check`));
+  }
+  // One of the first batch's two targets fails its step: that error counts (maxErrors 0), so the
+  // run breaches although the batch is not all failed, and rollback runs on both changed targets.
+  const [bad, good] = e.ids as [string, string];
+  const h = await e.start(
+    'namedLikeRoles',
+    { dir, failOn: bad },
+    { shape: { kind: 'batches', batches: [2, 3] } },
+  );
+  assert.match(await runFailure(h), /error budget exceeded: 1 failed > maxErrors 0 in batch 1/);
+  const s = await e.progress(h);
+  assert.equal(s.targets[bad]!.outcome, 'failed');
+  assert.equal(s.targets[bad]!.step, 'health');
+  assert.equal(count(bad, 'step'), 1);
+  assert.equal(count(good, 'step'), 1);
+  assert.equal(count(good, 'check'), 0, 'nothing new is dispatched after the breach, not even the check');
+  for (const id of [bad, good]) assert.equal(count(id, 'rollback'), 1, `${id} rolled back once`);
+  for (const id of e.ids.slice(2)) assert.equal(count(id, 'step'), 0, `${id}: never started`);
 });
