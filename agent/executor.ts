@@ -1,8 +1,8 @@
-// Running one task on this machine (agent-protocol.md §5.2–§5.7): the script in a file, bash with
-// the profile lines, as the task's user in its working directory, stdin closed, stderr merged
-// into stdout, in its own process group; Timeout and cancel kill the whole group. A task with an
-// OutputCOSBucketUrl also has its whole output written to `<id>.log` next to its script (§5.6),
-// handed over with the finish for the upload.
+// Running one task on this machine (docs/agent-protocol-reference.md, "Running a task"): the script
+// in a file, bash with the profile lines, as the task's user in its working directory, stdin
+// closed, stderr merged into stdout, in its own process group; Timeout and cancel kill the whole
+// group. A task with an OutputCOSBucketUrl also has its whole output written to `<id>.log` next to
+// its script, handed over with the finish for the upload.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import {

@@ -46,7 +46,7 @@ const ConfigDat = z.object({
   url: z.object({ invoke_url: z.string().url(), ws_url: z.string().url() }),
 });
 
-/** The reference agent's `config.dat` (agent-protocol.md §1.5): `{"url":{"invoke_url","ws_url"}}`. */
+/** The reference agent's `config.dat` (docs/agent-protocol-reference.md, "Configuration"): `{"url":{"invoke_url","ws_url"}}`. */
 export function endpointsFromConfigDat(path: string): { invokeUrl: string; wsUrl: string } {
   let json: unknown;
   try {

@@ -1,7 +1,8 @@
-// Registering a machine with a registration code (`tatflow agent register`, agent-protocol.md
-// §3.4), as the reference agent's `tat_agent register <region> <id> <value>` does: a fresh
-// RSA-2048 key pair (PKCS#1 PEM), `RegisterInstance` with the public key, and the `rins-` id saved
-// with the private key in a file only the agent's user can read (mode 0600).
+// Registering a machine with a registration code (`tatflow agent register`;
+// docs/agent-protocol-reference.md, "Registration and signed calls"), as the reference agent's
+// `tat_agent register <region> <id> <value>` does: a fresh RSA-2048 key pair (PKCS#1 PEM),
+// `RegisterInstance` with the public key, and the `rins-` id saved with the private key in a file
+// only the agent's user can read (mode 0600).
 //
 // The record has the reference agent's layout, `{"register": {region, register_code, machine_id,
 // private_key, instance_id}}`. With `--config config.dat` it is written into that file, next to

@@ -7,6 +7,8 @@ import type { RegisteredRunbook, RunbookRegistry } from '../workflows/registry.j
 
 interface JsonProp {
   type?: string | string[];
+  properties?: Record<string, unknown>;
+  items?: JsonProp;
   description?: string;
   enum?: unknown[];
   anyOf?: JsonProp[];
@@ -15,6 +17,10 @@ interface JsonProp {
 function typeOf(p: JsonProp): string {
   if (p.enum) return p.enum.map((v) => JSON.stringify(v)).join(' | ');
   if (p.anyOf) return p.anyOf.map(typeOf).join(' | ');
+  // The engine's own shapes, by what they hold (commandSpecSchema, healthCheckSchema).
+  if (p.properties?.content) return 'script';
+  if (p.properties?.command) return 'health check';
+  if (p.type === 'array' && p.items) return `${typeOf(p.items)}[]`;
   return Array.isArray(p.type) ? p.type.join(' | ') : (p.type ?? 'any');
 }
 

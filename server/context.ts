@@ -28,7 +28,7 @@ export interface CallContext {
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-/** `<prefix>-` + 8 characters of [a-z0-9] made from the first 8 bytes (tat-api.md §8.4). */
+/** `<prefix>-` + 8 characters of [a-z0-9] made from the first 8 bytes (docs/tat-api-reference.md, "Ids"). */
 export function idFromBytes(prefix: string, bytes: Uint8Array): string {
   let s = '';
   for (let i = 0; i < 8; i++) s += ALPHABET[bytes[i]! % 36];

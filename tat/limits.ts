@@ -1,4 +1,5 @@
-// Limits of the TAT API (tat-api.md §8.1). One place, so the server and the engine agree.
+// Limits of the TAT API (docs/tat-api-reference.md, "Limits"). One place, so the server and the
+// engine agree.
 
 export const LIMITS = {
   /** Base64 text of a script. */

@@ -1,5 +1,6 @@
-// Value rules of the TAT API with their error codes (tat-api.md §3, §6, §8). Pure functions that
-// throw TatError; the server calls them, and so can a client that wants to fail early.
+// Value rules of the TAT API with their error codes (docs/tat-api-reference.md, "Actions", "Custom
+// parameters", "Limits"). Pure functions that throw TatError; the server calls them, and so can a
+// client that wants to fail early.
 
 import { TatError } from './errors.js';
 import type { TatErrorCode } from './error-codes.js';

@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import sdkException from 'tencentcloud-sdk-nodejs/tencentcloud/common/exception/tencent_cloud_sdk_exception.js';
 import { createTatClient, type TatClient, type TatClientOptions } from '../tat/node/client.js';
 
-// The SDKs send every request through `http_proxy` when it is set, localhost included (tat-api.md
-// §11.1): tests talk to tatd directly.
+// The SDKs send every request through `http_proxy` when it is set, localhost included
+// (docs/tat-api-reference.md, "Endpoints and proxies"): tests talk to tatd directly.
 for (const v of ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY']) delete process.env[v];
 
 const BIN = fileURLToPath(new URL('../../bin/tatflow', import.meta.url));

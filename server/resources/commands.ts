@@ -1,6 +1,6 @@
 // Commands: CreateCommand, DescribeCommands, ModifyCommand, DeleteCommand(s),
-// PreviewReplacedCommandContent (tat-api.md §3 "Commands"), and the command fields RunCommand
-// shares with CreateCommand.
+// PreviewReplacedCommandContent (docs/tat-api-reference.md, "Actions" "Commands"), and the command
+// fields RunCommand shares with CreateCommand.
 
 import type { Selectable } from 'kysely';
 import {
@@ -263,7 +263,8 @@ export async function describeCommands(ctx: CallContext, req: RequestOf<'Describ
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .execute();
-  // Both unless filtered (tat-api.md: DescribeCommands): the user's newest first, then the public ones.
+  // Both unless filtered (docs/tat-api-reference.md, "Actions"): the user's newest first, then the
+  // public ones.
   const rows = [...own, ...publicCommandRows(ctx)];
   const ids = req.CommandIds ? new Set(req.CommandIds) : undefined;
   const matching = rows.filter((r) => {

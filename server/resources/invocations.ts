@@ -1,5 +1,5 @@
 // Execution: RunCommand, InvokeCommand, CancelInvocation, DescribeInvocations,
-// DescribeInvocationTasks (tat-api.md §3 "Execution").
+// DescribeInvocationTasks (docs/tat-api-reference.md, "Actions" "Execution").
 
 import type { Selectable } from 'kysely';
 import {

@@ -1,8 +1,9 @@
-// Registration codes and managed (`rins-`) instances (tat-api.md "Managed (registered) instances
-// and registration codes"): CreateRegisterCode, DescribeRegisterCodes, DisableRegisterCodes,
-// DeleteRegisterCodes, DescribeRegisterInstances, ModifyRegisterInstance, DeleteRegisterInstance,
-// and the agent side of registration: RegisterInstance (`tat_agent register`) and
-// ValidateInstance (agent-protocol.md §3.4).
+// Registration codes and managed (`rins-`) instances (docs/tat-api-reference.md, "Actions";
+// "Managed (registered) instances and registration codes"): CreateRegisterCode,
+// DescribeRegisterCodes, DisableRegisterCodes, DeleteRegisterCodes, DescribeRegisterInstances,
+// ModifyRegisterInstance, DeleteRegisterInstance, and the agent side of registration:
+// RegisterInstance (`tat_agent register`) and ValidateInstance (docs/agent-protocol-reference.md,
+// "Registration and signed calls").
 //
 // A code is a credential: its value is shown once (CreateRegisterCode) and stored as a SHA-256
 // hash. A machine registers with the code's id and value and an RSA public key; from then on it is

@@ -55,7 +55,7 @@ export interface InstancesTable {
 }
 
 export interface RegisterCodesTable {
-  /** UUID form, no prefix (tat-api.md §8.4). */
+  /** UUID form, no prefix (docs/tat-api-reference.md, "Ids"). */
   id: string;
   account: string;
   region: string;

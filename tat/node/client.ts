@@ -1,5 +1,6 @@
 // The API client factory over the official Node SDK (tencentcloud-sdk-nodejs), pointed at tatd or
-// at Tencent Cloud. The endpoint override follows tat-api.md §11.1.
+// at Tencent Cloud. The endpoint override follows docs/tat-api-reference.md,
+// "Endpoints and proxies".
 
 import tatSdk from 'tencentcloud-sdk-nodejs/tencentcloud/services/tat/index.js';
 

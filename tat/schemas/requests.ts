@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { DefaultParameterConf, Filter, Paging, Tag, uint } from './common.js';
 
-// Request shapes of every TAT action (tat-api.md §3). Unknown fields are ignored, as newer SDKs
-// may send fields this server does not know yet (§1.4).
+// Request shapes of every TAT action (docs/tat-api-reference.md, "Actions"). Unknown fields are
+// ignored, as newer SDKs may send fields this server does not know yet.
 
 const commandFields = {
   CommandName: z.string().optional(),

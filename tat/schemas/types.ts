@@ -1,4 +1,5 @@
-// Output data types (tat-api.md §4) as the API answers them. Times are `YYYY-MM-DDThh:mm:ssZ`.
+// Output data types (docs/tat-api-reference.md, "Data types") as the API answers them. Times are
+// `YYYY-MM-DDThh:mm:ssZ`.
 
 import type { InvocationStatus, TaskStatus } from '../status.js';
 import type { Tag } from './common.js';

@@ -1,6 +1,7 @@
-// The whole output of a task with an OutputCOSBucketUrl (agent-protocol.md §5.2 step 5, §5.6):
-// written uncapped to `<id>.log` next to the script while the 24 KB excerpt is reported as usual,
-// and handed over with the finish; a file that cannot be created is OutputFileCreateFailed.
+// The whole output of a task with an OutputCOSBucketUrl (docs/agent-protocol-reference.md,
+// "Output"): written uncapped to `<id>.log` next to the script while the 24 KB excerpt is reported
+// as usual, and handed over with the finish; a file that cannot be created is
+// OutputFileCreateFailed.
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

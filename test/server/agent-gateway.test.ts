@@ -1,6 +1,6 @@
 // tatd's agent side spoken on the wire exactly as the reference agent tat_agent does
-// (agent-protocol.md §8.2): a WebSocket that only carries kicks, and JSON POSTs with no
-// Content-Type to /agent/invoke. No agent of ours is involved.
+// (docs/agent-protocol-reference.md, "HTTP calls"): a WebSocket that only carries kicks, and JSON
+// POSTs with no Content-Type to /agent/invoke. No agent of ours is involved.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
