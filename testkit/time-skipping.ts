@@ -7,7 +7,7 @@
 // on an Update, so gates and abort are tested on the dev server.
 
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -65,10 +65,43 @@ export async function testServerPath(): Promise<string> {
   return installTestServer();
 }
 
+/** Processes of `path` whose parent is this process (Linux: /proc), pids only. */
+function childrenRunning(path: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const argv0 = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0')[0];
+      if (ppid === process.pid && argv0 === path) out.push(Number(d));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return out;
+}
+
+// The SDK starts the server as a child of this process but does not stop it when the process dies
+// without teardown() (a crash, a test runner's timeout): it is killed on exit, whatever the exit.
+const started = new Set<number>();
+process.on('exit', () => {
+  for (const pid of started)
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+});
+
 /** A time-skipping environment on the local binary; `teardown()` it in after(). */
 export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   const path = await testServerPath();
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const linux = process.platform === 'linux';
+  const before = new Set(linux ? childrenRunning(path) : []);
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path } },
   });
+  if (linux) for (const pid of childrenRunning(path)) if (!before.has(pid)) started.add(pid);
+  return env;
 }

@@ -166,7 +166,13 @@ export function previewCommand(registry: RunbookRegistry = builtInRunbooks): Com
         );
       // What runs on each target: the runbook's own definition, built from these parameters.
       const entry = registry.require(runbook);
-      lines.push(...describeDefinition(entry.spec.build(entry.spec.params.parse(input.params))));
+      try {
+        lines.push(...describeDefinition(entry.spec.build(entry.spec.params.parse(input.params))));
+      } catch (e) {
+        lines.push(
+          `what runs on each target: ${runbook} does not build from these parameters: ${(e as Error).message}`,
+        );
+      }
       process.stdout.write(lines.join('\n') + '\n');
     });
 }
