@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { definitionProblems } from '../workflows/engine/define.js';
 import type { RunbookFlag } from '../workflows/engine/flags.js';
 import type { CommandSpec } from '../workflows/engine/types.js';
 import type { RegisteredRunbook, RunbookRegistry } from '../workflows/registry.js';
@@ -242,5 +243,17 @@ export function paramsFromFlags(
   Object.assign(p, extraParams(f, textParams(r.spec.params)));
   const bad = schemaErrors(r, p);
   if (bad) throw new Error(bad);
+  checkDefinition(r, p);
   return p;
+}
+
+/** The definition the runbook builds from these parameters, checked as the run will check it. */
+function checkDefinition(r: RegisteredRunbook, params: Record<string, unknown>): void {
+  let problems: string[];
+  try {
+    problems = definitionProblems(r.spec.build(r.spec.params.parse(params)));
+  } catch (e) {
+    throw new Error(`${r.name} does not build from these parameters: ${(e as Error).message}`);
+  }
+  if (problems.length) throw new Error(`${r.name}: invalid runbook definition: ${problems.join('; ')}`);
 }

@@ -587,6 +587,31 @@ describe('runbookParams: --params and --param', () => {
     throwsNaming(() => runbookParams('myRunbook', { timeout: '5' }), '--timeout', 'none');
   });
 
+  test('the definition the parameters build is checked as the run will check it', () => {
+    const withBad = registry.with(
+      runbooksIn(
+        {
+          twoSteps: defineRunbook((p: { script?: string }) => ({
+            steps: [
+              { kind: 'command' as const, name: 'a', command: { content: p.script ?? 'true' } },
+              { kind: 'command' as const, name: 'a', command: { content: 'true' } },
+            ],
+          })),
+          needsDir: defineRunbook((p: { dir: string }) => ({
+            steps: [{ kind: 'command' as const, name: 'a', command: { content: `ls ${p.dir.trim()}` } }],
+          })),
+        },
+        'test',
+      ),
+    );
+    throwsNaming(
+      () => paramsIn('twoSteps', {}, withBad),
+      'twoSteps: invalid runbook definition',
+      'step 2 "a": another step has this name',
+    );
+    throwsNaming(() => paramsIn('needsDir', {}, withBad), 'needsDir does not build from these parameters');
+  });
+
   test('an unknown runbook is refused, naming the known ones and --runbooks', () => {
     throwsNaming(
       () => paramsIn('nosuch', {}, builtInRunbooks),
