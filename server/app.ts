@@ -18,6 +18,9 @@ import { startRetention } from './tasks/retention.js';
 import { ObjectStore } from './cos/store.js';
 import { registerObjectStore } from './cos/routes.js';
 
+/** How long a stop waits for API and agent requests in flight before it cuts their connections. */
+export const STOP_GRACE_MS = 5000;
+
 export interface RunningTatd {
   /** `http://host:port` */
   url: string;
@@ -110,7 +113,15 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
       stopSweeper();
       directory.stop();
       await stopRetention();
-      await app.close();
+      // app.close() closes the agents' sockets first (gateway/ws.ts), lets requests in flight
+      // finish and closes idle keep-alive connections; a request still running after the grace
+      // has its connection destroyed, so a stop takes at most STOP_GRACE_MS plus a second.
+      const force = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
       await store.close();
     },
   };

@@ -132,7 +132,7 @@ export function devCommand(): Command {
       const closers: (() => Promise<void>)[] = [];
       onShutdown(async () => {
         for (const close of closers.reverse()) await close();
-      });
+      }, 60_000);
 
       let temporalAddress = flags.temporalAddress;
       let uiUrl: string | undefined;

@@ -28,7 +28,7 @@ export function workerCommand(): Command {
         tat: s.tat,
         runbooks: flags.runbooks ?? [],
       });
-      onShutdown(() => w.stop());
+      onShutdown(() => w.stop(), 60_000);
       process.stderr.write(
         `tatflow worker: task queue "${s.taskQueue}" on ${s.temporalAddress} (namespace ${s.namespace}), TAT at ${s.tat.endpoint ?? 'Tencent Cloud'}\n`,
       );
