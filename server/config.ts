@@ -96,8 +96,12 @@ export const ServerConfig = z.object({
       deliveryTimeoutMs: ms.default(600_000),
       /** A started task becomes TASK_TIMEOUT after Timeout plus this grace without a finish. */
       taskTimeoutGraceMs: ms.default(60_000),
-      /** After a start, run deadlines wait this long so agents can re-send what they kept. */
-      restartGraceMs: ms.default(30_000),
+      /**
+       * After a start, run deadlines wait this long so agents can come back and re-send what they
+       * kept. The reference agent notices a tatd that died without closing its socket only at its
+       * next ping (every 120 s), then backs off a few seconds: 150 s covers that.
+       */
+      restartGraceMs: ms.default(150_000),
       sweepIntervalMs: ms.default(1_000),
       /** Allowed clock skew of a signed request (API 3.0: 5 minutes). */
       signatureWindowMs: ms.default(300_000),
