@@ -4,8 +4,7 @@
 // large purge runs in small transactions while the API keeps answering.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import SQLite from 'better-sqlite3';
@@ -16,6 +15,7 @@ import { startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js'
 import { b64, waitFinal } from '../helpers/invocations.js';
 import { client, startTatd, type Tatd } from '../helpers/tatd.js';
 import { sleep, waitFor } from '../helpers/wait.js';
+import { taskUser, taskDefaults } from '../helpers/task-user.js';
 
 const ACCOUNT = { secretId: 'AKIDret', secretKey: 'ret-secret', appId: '1300000201' };
 const OTHER = { secretId: 'AKIDretother', secretKey: 'ret-other', appId: '1300000202' };
@@ -23,8 +23,7 @@ const ACCOUNTS = [
   `${ACCOUNT.secretId}:${ACCOUNT.secretKey}:${ACCOUNT.appId}`,
   `${OTHER.secretId}:${OTHER.secretKey}:${OTHER.appId}`,
 ];
-const user = userInfo().username;
-const work = mkdtempSync(join(tmpdir(), 'tatflow-work-'));
+const work = taskUser().dir('work');
 const DAY_S = 86400;
 
 /** Read-only look at tatd's store, for what the API does not show (output rows, temporary commands). */
@@ -53,7 +52,7 @@ async function startWith(retention: object, machineId: string) {
   const tatd = await startTatd({
     accounts: ACCOUNTS,
     openEnrollment: true,
-    config: { defaults: { username: user, workingDirectory: work }, retention },
+    config: { defaults: taskDefaults(work), retention },
   });
   const tat = client(tatd, ACCOUNT);
   const agent = startAgent(tatd.url, { machineId, account: ACCOUNT.appId });
@@ -92,7 +91,9 @@ describe('older than maxAgeDays', () => {
       countRows(tatd, 'select count(*) n from task_output where task_id = ?', oldTask!.InvocationTaskId!),
       1,
     );
-    await sleep(2000);
+    // Not a wait for a state but the scenario's clock: "recent" is made half the age later, so
+    // there is a 2 s stretch in which the old invocations are past the age and it is not.
+    await sleep((AGE_S / 2) * 1000);
     const recent = await tat.RunCommand({ Content: b64('echo recent'), InstanceIds: [id] });
     await waitFinal(tat, recent.InvocationId!);
 
