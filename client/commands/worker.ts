@@ -2,7 +2,7 @@
 
 import { Command } from 'commander';
 import { pino } from 'pino';
-import { installTemporalLogger } from '../../worker/logging.js';
+import { installTemporalLogger } from '../../temporal/logging.js';
 import { startWorker } from '../../worker/main.js';
 import { engineOptions, engineSettings, type EngineFlags } from '../settings.js';
 import { onShutdown } from '../shutdown.js';

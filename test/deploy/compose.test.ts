@@ -15,7 +15,7 @@ import { agentCommand } from '../../client/commands/agent.js';
 import { devCommand } from '../../client/commands/dev.js';
 import { serverCommand } from '../../client/commands/server.js';
 import { workerCommand } from '../../client/commands/worker.js';
-import { TEMPORAL_CLI_VERSION, findTemporalCli } from '../../client/temporal-server.js';
+import { TEMPORAL_CLI_VERSION, findTemporalCli } from '../../temporal/dev-server.js';
 
 interface Service {
   build?: string;

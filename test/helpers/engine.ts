@@ -14,7 +14,7 @@ import type { WorkflowBundle } from '@temporalio/worker';
 import type { TatClient } from '../../tat/node/client.js';
 import { pino } from 'pino';
 import { bundleRunbooks } from '../../worker/bundle.js';
-import { installTemporalLogger } from '../../worker/logging.js';
+import { installTemporalLogger } from '../../temporal/logging.js';
 import { startWorker, type RunningWorker } from '../../worker/main.js';
 import { progressQuery } from '../../workflows/engine/messages.js';
 import type { RolloutOptions, RolloutState, RunbookInput } from '../../workflows/engine/types.js';

