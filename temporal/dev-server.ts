@@ -135,6 +135,12 @@ export interface TemporalDevServerOptions {
   logLevel?: string;
   /** Every line the server prints on stdout or stderr. */
   onLine?: (line: string) => void;
+  /**
+   * Stop the server when this process dies without stopping it, SIGKILL included (a server that
+   * outlived tatd would hold its database and port). A small watcher process reads a pipe from
+   * this process and stops the server's group when the pipe closes.
+   */
+  exitWithParent?: boolean;
 }
 
 export interface TemporalDevServer {
@@ -144,6 +150,8 @@ export interface TemporalDevServer {
   uiUrl?: string;
   /** Also the process group id: the server runs in its own group. */
   pid: number;
+  /** False once the server process has exited (stopped, or died). */
+  running(): boolean;
   /** SIGTERM to the group, SIGKILL after a few seconds; resolves once it has exited. */
   stop(): Promise<void>;
 }
@@ -187,6 +195,27 @@ function devServerArgs(o: TemporalDevServerOptions, port: number, uiPort: number
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A watcher that stops process group `pid` once this process's end of its stdin pipe closes
+ * (this process exited, however). Returns a function that dismisses it.
+ */
+function guardGroup(pid: number): () => void {
+  const script = [
+    'read _',
+    `kill -0 -${pid} 2>/dev/null || exit 0`,
+    `kill -TERM -${pid} 2>/dev/null`,
+    `i=0; while [ $i -lt 50 ] && kill -0 -${pid} 2>/dev/null; do sleep 0.1; i=$((i+1)); done`,
+    `kill -KILL -${pid} 2>/dev/null; exit 0`,
+  ].join('\n');
+  const guard = spawn('/bin/sh', ['-c', script], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  guard.on('error', () => {}); // no /bin/sh: the 'exit' hook below still covers normal exits
+  guard.unref();
+  (guard.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return () => {
+    if (guard.exitCode === null && guard.signalCode === null) guard.kill('SIGKILL');
+  };
+}
 
 /** Splits the child's stdout and stderr into lines for `onLine`; returns the last 40 of them. */
 function collectLines(child: ChildProcess, onLine?: (line: string) => void): string[] {
@@ -256,7 +285,11 @@ export async function startTemporalDevServer(
   liveGroups.add(pid);
   // It lives as long as the process that started it, and does not keep that process alive.
   child.unref();
-  void gone.then(() => liveGroups.delete(pid));
+  const dismissGuard = opts.exitWithParent ? guardGroup(pid) : () => {};
+  void gone.then(() => {
+    liveGroups.delete(pid);
+    dismissGuard();
+  });
 
   const address = `127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
@@ -295,5 +328,11 @@ export async function startTemporalDevServer(
     if (answered) break;
     await sleep(100);
   }
-  return { address, ...(uiPort !== undefined ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}), pid, stop };
+  return {
+    address,
+    ...(uiPort !== undefined ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}),
+    pid,
+    running: () => !exited(child),
+    stop,
+  };
 }
