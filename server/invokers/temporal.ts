@@ -38,6 +38,8 @@ export class TemporalLink {
   private starting: Promise<string> | undefined;
   private state: 'new' | 'up' | 'down' = 'new';
   private downSince = 0;
+  /** When Temporal last answered after being down: a call begun before then says nothing new. */
+  private upSince = 0;
   private readonly onUp: (() => void)[] = [];
   private readonly stopping = new AbortController();
   private probing: Promise<void> | undefined;
@@ -71,11 +73,13 @@ export class TemporalLink {
 
   /** Runs `call` with the call deadline; a failure marks Temporal down. */
   async call<T>(fn: (connection: Connection) => Promise<T>): Promise<T> {
+    const began = Date.now();
     const connection = await this.clientConnection();
     try {
-      return await connection.withDeadline(Date.now() + CALL_DEADLINE_MS, () => fn(connection));
+      return await connection.withDeadline(began + CALL_DEADLINE_MS, () => fn(connection));
     } catch (e) {
-      if (isUnavailable(e)) this.markDown(e);
+      // A call that was waiting while Temporal came back fails late; the probe knows better.
+      if (isUnavailable(e) && began >= this.upSince) this.markDown(e);
       throw e;
     }
   }
