@@ -89,14 +89,33 @@ export class InvokerService implements InvokerRuntime {
     );
   }
 
+  /**
+   * Stops every part, each within a bound: tatd's whole stop is bounded (client/shutdown.ts), and
+   * a call to an unreachable Temporal must not hold it up. What is cut short is redone later: the
+   * reconciler heals at the next start, a fire's activity is retried by Temporal.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     const p = this.parts;
     if (!p) return;
     clearInterval(p.timer);
-    await p.reconciler.stop();
-    await p.worker.stop();
+    const log = this.server().log;
+    const bounded = (what: string, ms: number, done: Promise<void>) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          log.warn({ ms }, `${what} did not stop in time; going on`);
+          resolve();
+        }, ms);
+        void done
+          .catch((err: unknown) => log.error({ err }, `stopping ${what} failed`))
+          .finally(() => {
+            clearTimeout(t);
+            resolve();
+          });
+      });
+    await bounded('the invoker reconciler', 2_000, p.reconciler.stop());
+    await bounded('the invoker worker', 6_000, p.worker.stop());
     await this.missedPass;
-    await p.link.stop();
+    await bounded('the Temporal link', 6_000, p.link.stop());
   }
 }

@@ -57,7 +57,7 @@ export class InvokerWorker {
           workflowBundle: await workflowBundle(),
           activities: createFireActivities(this.server, this.startedAt),
           maxConcurrentActivityTaskExecutions: 20,
-          shutdownGraceTime: '10 seconds',
+          shutdownGraceTime: '5 seconds',
         });
         if (this.stopped) {
           await worker.runUntil(Promise.resolve());
