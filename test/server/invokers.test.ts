@@ -172,6 +172,27 @@ describe('CreateInvoker and DescribeInvokers', () => {
     assert.deepEqual(v.Tags, []);
   });
 
+  test('v1 form (HmacSHA256) and TC3 GET requests carry ScheduleSettings and Filters too', async () => {
+    const v1 = client(tatd, { ...DEFAULT_ACCOUNT, signMethod: 'HmacSHA256' });
+    const { InvokerId } = await v1.CreateInvoker({
+      Name: 'v1',
+      Type: 'SCHEDULE',
+      CommandId: plainCmd,
+      InstanceIds: [ids[0]!],
+      ScheduleSettings: recurrence('0 2 * * *'),
+      Tags: [{ Key: 'style', Value: 'v1' }],
+    });
+    const get = client(tatd, { ...DEFAULT_ACCOUNT, reqMethod: 'GET' });
+    const r = await get.DescribeInvokers({
+      Filters: [{ Name: 'invoker-id', Values: [InvokerId!] }],
+      Limit: 5,
+    });
+    assert.equal(r.InvokerSet![0]!.ScheduleSettings!.Recurrence, '0 2 * * *');
+    assert.deepEqual(r.InvokerSet![0]!.Tags, [{ Key: 'style', Value: 'v1' }]);
+    assert.equal((await get.DescribeInvokerRecords({ InvokerIds: [InvokerId!], Limit: 5 })).TotalCount, 0);
+    await v1.DeleteInvoker({ InvokerId: InvokerId! });
+  });
+
   test('filters, ids, paging newest first, and their refusals', async () => {
     const g = tat;
     const listCmd = (await g.CreateCommand({ CommandName: 'list-target', Content: b64('true') })).CommandId!;
