@@ -94,6 +94,12 @@ test('ports, addresses and dependencies agree', () => {
   assert.ok(publishes(temporal, grpcPort), `temporal publishes its gRPC port ${grpcPort}`);
   assert.ok(publishes(temporal, uiPort), `temporal publishes its Web UI port ${uiPort}`);
 
+  assert.equal(
+    flagValue(tatd.command!, '--temporal-address'),
+    `temporal:${grpcPort}`,
+    "tatd's invokers use the Temporal service, by its name and port",
+  );
+
   // The worker is configured through the environment (flags would do too; see client/settings.ts).
   const env = worker.environment!;
   assert.equal(
