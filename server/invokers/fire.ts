@@ -12,7 +12,7 @@ import type { CallContext, ServerContext } from '../context.js';
 import { invokeSavedCommand } from '../resources/invocations.js';
 import type { Database, InvokerRecordsTable } from '../store/schema.js';
 import type { FireOutcome, FireRequest } from './names.js';
-import { firesAt } from './row.js';
+import { firesAt, invokerRow } from './row.js';
 
 /** A fire handled later than this after its time counts as on time in its record's Reason. */
 const ON_TIME_MS = 5_000;
@@ -72,13 +72,7 @@ export async function fire(server: ServerContext, req: FireRequest, startedAt = 
     log.info({ reason }, 'invoker fire ignored');
     return { outcome: 'ignored', reason };
   };
-  const row = await server.db
-    .selectFrom('invokers')
-    .selectAll()
-    .where('id', '=', req.invokerId)
-    .where('account', '=', req.account)
-    .where('region', '=', req.region)
-    .executeTakeFirst();
+  const row = await invokerRow(server.db, req, req.invokerId);
   if (!row) return ignored('the invoker was deleted');
   if (row.enabled !== 1) return ignored('the invoker is disabled');
   if (req.scheduledAt < row.schedule_since || !firesAt(row, req.scheduledAt))

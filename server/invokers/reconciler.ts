@@ -21,6 +21,7 @@ import { isId } from '../../tat/index.js';
 import { accountKey } from '../config.js';
 import type { ServerContext } from '../context.js';
 import { scheduleId, SCHEDULE_PREFIX } from './names.js';
+import { invokerRow } from './row.js';
 import { desiredSchedule, revisionOf } from './spec.js';
 import type { TemporalLink } from './temporal.js';
 
@@ -125,13 +126,7 @@ export class Reconciler {
   /** Makes invoker `id`'s Schedule what its row says (none when the row is gone). */
   private async sync(scope: Scope, id: string): Promise<void> {
     const { server } = this;
-    const row = await server.db
-      .selectFrom('invokers')
-      .selectAll()
-      .where('id', '=', id)
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
-      .executeTakeFirst();
+    const row = await invokerRow(server.db, scope, id);
     const sid = scheduleId(scope.account, scope.region, id);
     const want = row && desiredSchedule(row, server.config.timings.invokerCatchUpMs, server.now());
     const log = server.log.child({ invokerId: id, scheduleId: sid });

@@ -186,7 +186,7 @@ export async function assertNameFree(ctx: CallContext, name: string, exceptId?: 
 /** The COMMAND quota (server/resources/quotas.ts, shared with DescribeQuotas). */
 export const assertQuota = assertCommandQuota;
 
-function checkCommandId(id: string): void {
+export function checkCommandId(id: string): void {
   if (!isId('command', id))
     throw new TatError(
       'InvalidParameterValue.InvalidCommandId',

@@ -7,7 +7,6 @@
 // actions answer the same whether Temporal is up or not. What a fire does is
 // server/invokers/fire.ts.
 
-import type { Selectable } from 'kysely';
 import {
   LIMITS,
   TatError,
@@ -29,13 +28,10 @@ import {
 } from '../../tat/index.js';
 import { checkScheduleSettings, nextInvokeTime, type InvokerSchedule } from '../../tat/schedule.js';
 import { creationTime, newId, type CallContext } from '../context.js';
-import { invokerSchedule } from '../invokers/row.js';
-import type { InvokersTable } from '../store/schema.js';
-import { findCommand, type CommandRow } from './commands.js';
+import { invokerRow, invokerSchedule, type InvokerRow } from '../invokers/row.js';
+import { checkCommandId, findCommand, type CommandRow } from './commands.js';
 import { runParameters } from './invocations.js';
 import { resolveTargets } from './targets.js';
-
-type InvokerRow = Selectable<InvokersTable>;
 
 function checkInvokerId(id: string): void {
   if (!isId('invoker', id))
@@ -109,13 +105,7 @@ async function checkRun(
 
 async function findInvoker(ctx: CallContext, id: string): Promise<InvokerRow> {
   checkInvokerId(id);
-  const row = await ctx.server.db
-    .selectFrom('invokers')
-    .selectAll()
-    .where('id', '=', id)
-    .where('account', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .executeTakeFirst();
+  const row = await invokerRow(ctx.server.db, ctx, id);
   if (!row) throw new TatError('ResourceNotFound', `Invoker ${id} does not exist in ${ctx.region}.`);
   return row;
 }
@@ -220,12 +210,7 @@ export async function describeInvokers(ctx: CallContext, req: RequestOf<'Describ
       f.Values.forEach(checkInvokerId);
       q = q.where('id', 'in', f.Values);
     } else if (f.Name === 'command-id') {
-      for (const v of f.Values)
-        if (!isId('command', v))
-          throw new TatError(
-            'InvalidParameterValue.InvalidCommandId',
-            `"${v}" is not a command id (cmd-xxxxxxxx).`,
-          );
+      f.Values.forEach(checkCommandId);
       q = q.where('command_id', 'in', f.Values);
     } else {
       checkFilterValues(f, ['SCHEDULE']);
