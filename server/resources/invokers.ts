@@ -17,11 +17,13 @@ import {
   checkUsername,
   foldInvocationStatus,
   isId,
+  recordedParameters,
   type CommandType,
   type Invoker,
   type InvokerRecord,
   type InvocationStatus,
   type Page,
+  type ParameterValues,
   type RequestOf,
   type Tag,
   type TaskStatus,
@@ -29,7 +31,7 @@ import {
 import { checkScheduleSettings, nextInvokeTime, type InvokerSchedule } from '../../tat/schedule.js';
 import { creationTime, newId, type CallContext } from '../context.js';
 import { invokerRow, invokerSchedule, type InvokerRow } from '../invokers/row.js';
-import { checkCommandId, findCommand, type CommandRow } from './commands.js';
+import { checkCommandId, decodeScript, findCommand, type CommandRow } from './commands.js';
 import { runParameters } from './invocations.js';
 import { resolveTargets } from './targets.js';
 
@@ -168,7 +170,15 @@ export async function createInvoker(ctx: CallContext, req: RequestOf<'CreateInvo
   return { InvokerId: row.id };
 }
 
-function invokerOut(r: InvokerRow, now: number): Invoker {
+/** The scripts of the commands of `rows` that have Parameters: they say which values are hidden. */
+async function templatesOf(ctx: CallContext, rows: InvokerRow[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const id of new Set(rows.filter((r) => r.parameters !== '').map((r) => r.command_id)))
+    out.set(id, decodeScript((await findCommand(ctx, id)).content));
+  return out;
+}
+
+function invokerOut(r: InvokerRow, now: number, templates: Map<string, string>): Invoker {
   const schedule = invokerSchedule(r);
   const next = schedule.policy === 'ONCE' ? schedule.invokeAt : nextInvokeTime(schedule, now);
   return {
@@ -177,7 +187,11 @@ function invokerOut(r: InvokerRow, now: number): Invoker {
     Type: 'SCHEDULE',
     CommandId: r.command_id,
     Username: r.username,
-    Parameters: r.parameters,
+    // `{{tat-hidden:x}}` values are shown as ******, as in Invocation.Parameters.
+    Parameters:
+      r.parameters === ''
+        ? ''
+        : recordedParameters(JSON.parse(r.parameters) as ParameterValues, templates.get(r.command_id) ?? ''),
     InstanceIds: JSON.parse(r.instance_ids) as string[],
     Enable: r.enabled === 1,
     ScheduleSettings: {
@@ -226,7 +240,8 @@ export async function describeInvokers(ctx: CallContext, req: RequestOf<'Describ
     .offset(page.offset)
     .execute();
   const now = ctx.server.now();
-  return { TotalCount: Number(count), InvokerSet: rows.map((r) => invokerOut(r, now)) };
+  const templates = await templatesOf(ctx, rows);
+  return { TotalCount: Number(count), InvokerSet: rows.map((r) => invokerOut(r, now, templates)) };
 }
 
 export async function modifyInvoker(ctx: CallContext, req: RequestOf<'ModifyInvoker'>) {

@@ -172,6 +172,26 @@ describe('CreateInvoker and DescribeInvokers', () => {
     assert.deepEqual(v.Tags, []);
   });
 
+  test('hidden parameter values are shown as ******, as in invocations', async () => {
+    const secret = (
+      await tat.CreateCommand({
+        CommandName: 'invoker-hidden',
+        Content: b64('echo {{tat-hidden:token}} {{user}}'),
+        EnableParameter: true,
+      })
+    ).CommandId!;
+    const { InvokerId } = await tat.CreateInvoker({
+      Name: 'hidden',
+      Type: 'SCHEDULE',
+      CommandId: secret,
+      InstanceIds: [ids[0]!],
+      Parameters: '{"token":"s3cret","user":"ops"}',
+      ScheduleSettings: recurrence('0 1 * * *'),
+    });
+    assert.equal((await invokerById(tat, InvokerId!)).Parameters, '{"token":"******","user":"ops"}');
+    await tat.DeleteInvoker({ InvokerId: InvokerId! });
+  });
+
   test('v1 form (HmacSHA256) and TC3 GET requests carry ScheduleSettings and Filters too', async () => {
     const v1 = client(tatd, { ...DEFAULT_ACCOUNT, signMethod: 'HmacSHA256' });
     const { InvokerId } = await v1.CreateInvoker({
