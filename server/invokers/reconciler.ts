@@ -68,11 +68,6 @@ export class Reconciler {
     this.poke();
   }
 
-  /** Invokers whose Schedule has not been brought in line yet. */
-  pending(): number {
-    return this.dirty.size;
-  }
-
   start(): void {
     this.running ??= this.loop();
   }

@@ -41,11 +41,6 @@ export class InvokerService implements InvokerRuntime {
     this.activate()?.reconciler.changed(scope, id);
   }
 
-  /** True once the parts run (an invoker exists or existed since start-up). */
-  active(): boolean {
-    return this.parts !== undefined;
-  }
-
   private activate(): Parts | undefined {
     if (this.stopped) return undefined;
     if (this.parts) return this.parts;

@@ -5,7 +5,7 @@
 // and its end wakes whoever waits (the reconciler heals drift then).
 
 import { join } from 'node:path';
-import { Connection, ScheduleClient } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import {
@@ -55,12 +55,6 @@ export class TemporalLink {
   start(whenUp: () => void): void {
     this.onUp.push(whenUp);
     this.probing ??= this.probe();
-  }
-
-  /** A client connection and the Schedule client on it; throws (and notes an outage) when down. */
-  async schedules(): Promise<{ connection: Connection; schedules: ScheduleClient }> {
-    const connection = await this.clientConnection();
-    return { connection, schedules: new ScheduleClient({ connection, namespace: this.namespace }) };
   }
 
   /** The connection for the worker inside tatd. */

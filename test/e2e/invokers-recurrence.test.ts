@@ -167,7 +167,7 @@ describe('over real minutes', () => {
   });
 
   test('tatd stopped between fires: a fire due meanwhile is caught up within the window, one past it recorded as skipped', async () => {
-    const lateAt = wholeSecondsAhead(3_000);
+    const lateAt = wholeSecondsAhead(5_000);
     const caughtAt = lateAt + 15_000;
     const late = await once('due while tatd is down, past the window', lateAt);
     const caught = await once('due while tatd is down, caught up', caughtAt);
@@ -175,6 +175,7 @@ describe('over real minutes', () => {
       what: 'their Schedules',
     });
     await tatd.stop();
+    assert.ok(Date.now() < lateAt, 'tatd was down before the first was due');
     // Back 2 s after the first is out of its window, 2 s after the second was due.
     await sleep(Math.max(0, lateAt + CATCH_UP_MS + 2_000 - Date.now()));
     assert.ok(Date.now() > caughtAt, 'the second was due while tatd was down');
@@ -192,7 +193,7 @@ describe('over real minutes', () => {
 
   test('Temporal stopped between fires: the API answers and commits, the outage is logged once, fires caught up or recorded as skipped', async () => {
     await waitAgents(tat, ids);
-    const cAt = wholeSecondsAhead(4_000);
+    const cAt = wholeSecondsAhead(6_000);
     const late = await once('due while Temporal is down, past the window', cAt);
     const caught = await once('due while Temporal is down, caught up', cAt + 18_000);
     await waitFor(async () => (await scheduleExists(late)) && (await scheduleExists(caught)), {
@@ -200,6 +201,7 @@ describe('over real minutes', () => {
     });
     await temporal.stop();
     const downAt = Date.now();
+    assert.ok(downAt < cAt, 'Temporal was down before the first was due');
 
     // Writes commit and reads answer while Temporal is away; the first failed call is noticed.
     await tat.DisableInvoker({ InvokerId: inv.beijing });

@@ -706,7 +706,7 @@ describe('ONCE invokers at one instant', () => {
     agents.push(leaving);
     await waitAgents(tat, [leaving.instanceId]);
     // Enough time to create five invokers and for tatd's worker to start (bundling its workflow).
-    due = secondsAhead(6_000);
+    due = secondsAhead(8_000);
     const once = (name: string, instanceIds: string[], at = due) =>
       tat
         .CreateInvoker({
