@@ -77,10 +77,11 @@ function findShell(): string {
 }
 
 const SHELL = findShell();
-// The login profile, then the script in a fresh shell that replaces this one (one process less).
+// The login profile (the reference agent's order: /etc/profile, then ~/.bash_profile, or ~/.bashrc
+// when there is none or it fails), then the script in a fresh shell that replaces this one.
 // TATFLOW_TASK_PATH_PREFIX (in the agent's environment) goes in front of the PATH the profile set:
 // site tools outside the login PATH, or stand-ins for system tools in tests.
-const PROFILE = SHELL.endsWith('bash')
+export const PROFILE = SHELL.endsWith('bash')
   ? '. /etc/profile 2>/dev/null; . ~/.bash_profile 2>/dev/null || . ~/.bashrc 2>/dev/null; ' +
     '[ -n "$TATFLOW_TASK_PATH_PREFIX" ] && PATH="$TATFLOW_TASK_PATH_PREFIX:$PATH"; exec '
   : '';

@@ -17,6 +17,10 @@ import { extendRunDeadlines, startSweeper } from './tasks/sweeper.js';
 import { startRetention } from './tasks/retention.js';
 import { ObjectStore } from './cos/store.js';
 import { registerObjectStore } from './cos/routes.js';
+import { InvokerService } from './invokers/service.js';
+
+/** How long a stop waits for API and agent requests in flight before it cuts their connections. */
+export const STOP_GRACE_MS = 5000;
 
 export interface RunningTatd {
   /** `http://host:port` */
@@ -29,6 +33,7 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
   const log = logger ?? pino({ level: config.logLevel, base: { service: 'tatd' } });
   const store = await openSqliteStore(config.data);
   const now = () => Date.now();
+  const invokers = new InvokerService(() => server);
   const server: ServerContext = {
     config,
     db: store.db,
@@ -36,6 +41,7 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
     now,
     hub: new AgentHub(log, now, config.timings.agentIdleMs),
     cos: new ObjectStore(config.data, config.cos),
+    invokers,
   };
   // Nothing is connected yet after a (re)start.
   await waitForAgent(server);
@@ -90,6 +96,7 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
   } catch (e) {
     stopSweeper();
     directory.stop();
+    await invokers.stop();
     await stopRetention();
     await store.close();
     throw new Error(
@@ -102,15 +109,27 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : Number(portText);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // Temporal only when an invoker exists; tatd answers meanwhile (the database is the truth).
+  await invokers.start();
   log.info({ url, data: config.data, openEnrollment: config.openEnrollment }, 'tatd listening');
   return {
     url,
     port,
     close: async () => {
+      // First: fires being handled finish while the store and the agent hub are still there.
+      await invokers.stop();
       stopSweeper();
       directory.stop();
       await stopRetention();
-      await app.close();
+      // app.close() closes the agents' sockets first (gateway/ws.ts), lets requests in flight
+      // finish and closes idle keep-alive connections; a request still running after the grace
+      // has its connection destroyed, so a stop takes at most STOP_GRACE_MS plus a second.
+      const force = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
       await store.close();
     },
   };

@@ -7,6 +7,7 @@ import type { ServerConfig } from './config.js';
 import type { Db } from './store/db.js';
 import type { AgentHub } from './gateway/hub.js';
 import type { ObjectStore } from './cos/store.js';
+import type { InvokerRuntime } from './invokers/service.js';
 
 export interface ServerContext {
   config: ServerConfig;
@@ -16,6 +17,8 @@ export interface ServerContext {
   now: () => number;
   /** The built-in object store (task output uploads). */
   cos: ObjectStore;
+  /** Invokers' Temporal side; the API tells it what changed (server/invokers/). */
+  invokers: InvokerRuntime;
 }
 
 /** The caller of one API request: its account and region, and the request's id and logger. */

@@ -13,6 +13,9 @@ export const LIMITS = {
   tagsPerResource: 10,
   instancesPerRun: 200,
   instancesPerCancel: 100,
+  /** CreateInvoker / ModifyInvoker InstanceIds. */
+  instancesPerInvoker: 100,
+  invokerNameChars: 120,
   idsPerDescribe: 100,
   filtersPerRequest: 10,
   valuesPerFilter: 5,

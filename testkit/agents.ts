@@ -46,6 +46,12 @@ export interface AgentSpec {
   args?: string[];
   /** The instance id when it is not derived by open enrollment (a registered `rins-` agent). */
   instanceId?: string;
+  /**
+   * A command the agent process is started through, which ends by exec'ing its arguments (so the
+   * pid stays the agent's): e.g. `unshare --mount` with bind mounts, for tests that give the agent
+   * its own view of /etc/profile or /root.
+   */
+  wrap?: string[];
 }
 
 export function startAgent(serverUrl: string, spec: AgentSpec): AgentProcess {
@@ -62,7 +68,8 @@ export function startAgent(serverUrl: string, spec: AgentSpec): AgentProcess {
       const args = ['agent', ...endpoint, '--machine-id', spec.machineId, '--dir', dir];
       if (spec.fleet) args.push('--fleet', String(spec.fleet));
       args.push('--max-backoff', String(spec.maxBackoffSeconds ?? 5), ...(spec.args ?? []));
-      const proc = spawn(process.execPath, [BIN, ...args], {
+      const [cmd, ...pre] = [...(spec.wrap ?? []), process.execPath, BIN, ...args] as [string, ...string[]];
+      const proc = spawn(cmd, pre, {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, ...spec.env },
       });

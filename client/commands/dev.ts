@@ -18,14 +18,14 @@ import { REFERENCE_BACKOFF } from '../../agent/session.js';
 import { startTatd } from '../../server/app.js';
 import { parseServerConfig } from '../../server/config.js';
 import { createTatClient, type TatClient } from '../../tat/node/client.js';
-import { installTemporalLogger } from '../../worker/logging.js';
+import { installTemporalLogger } from '../../temporal/logging.js';
 import { startWorker } from '../../worker/main.js';
 import type { RunbookInput } from '../../workflows/engine/types.js';
 import { parseFlags } from '../flags.js';
 import { renderStatus } from '../progress.js';
 import { onShutdown } from '../shutdown.js';
 import { renderTable } from '../table.js';
-import { findTemporalCli, startTemporalDevServer } from '../temporal-server.js';
+import { findTemporalCli, startTemporalDevServer } from '../../temporal/dev-server.js';
 import { follow } from './run.js';
 
 const Flags = z.object({
@@ -132,7 +132,7 @@ export function devCommand(): Command {
       const closers: (() => Promise<void>)[] = [];
       onShutdown(async () => {
         for (const close of closers.reverse()) await close();
-      });
+      }, 60_000);
 
       let temporalAddress = flags.temporalAddress;
       let uiUrl: string | undefined;

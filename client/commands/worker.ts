@@ -2,7 +2,7 @@
 
 import { Command } from 'commander';
 import { pino } from 'pino';
-import { installTemporalLogger } from '../../worker/logging.js';
+import { installTemporalLogger } from '../../temporal/logging.js';
 import { startWorker } from '../../worker/main.js';
 import { runbookFilesFromEnv } from '../../worker/runbook-files.js';
 import { engineOptions, engineSettings, type EngineFlags } from '../settings.js';
@@ -29,7 +29,7 @@ export function workerCommand(): Command {
         tat: s.tat,
         runbooks: flags.runbooks ?? runbookFilesFromEnv(),
       });
-      onShutdown(() => w.stop());
+      onShutdown(() => w.stop(), 60_000);
       process.stderr.write(
         `tatflow worker: task queue "${s.taskQueue}" on ${s.temporalAddress} (namespace ${s.namespace}), TAT at ${s.tat.endpoint ?? 'Tencent Cloud'}; runbooks: ${w.runbooks.names().join(', ')}\n`,
       );

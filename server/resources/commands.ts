@@ -186,7 +186,7 @@ export async function assertNameFree(ctx: CallContext, name: string, exceptId?: 
 /** The COMMAND quota (server/resources/quotas.ts, shared with DescribeQuotas). */
 export const assertQuota = assertCommandQuota;
 
-function checkCommandId(id: string): void {
+export function checkCommandId(id: string): void {
   if (!isId('command', id))
     throw new TatError(
       'InvalidParameterValue.InvalidCommandId',
@@ -354,6 +354,18 @@ export async function modifyCommand(ctx: CallContext, req: RequestOf<'ModifyComm
 }
 
 async function assertDeletable(ctx: CallContext, ids: string[]): Promise<void> {
+  const used = await ctx.server.db
+    .selectFrom('invokers')
+    .select(['id', 'command_id'])
+    .where('command_id', 'in', ids)
+    .where('account', '=', ctx.account)
+    .where('region', '=', ctx.region)
+    .executeTakeFirst();
+  if (used)
+    throw new TatError(
+      'ResourceUnavailable.CommandInInvoker',
+      `Command ${used.command_id} is used by invoker ${used.id}; delete the invoker (DeleteInvoker) or point it at another command (ModifyInvoker) first.`,
+    );
   const busy = await ctx.server.db
     .selectFrom('tasks')
     .select(['command_id', 'invocation_id'])

@@ -161,3 +161,34 @@ export interface Scene {
   CreatedTime: string;
   UpdatedTime: string;
 }
+
+export interface ScheduleSettingsOut {
+  Policy: 'ONCE' | 'RECURRENCE';
+  /** The crontab, '' for ONCE. */
+  Recurrence: string;
+  /** ONCE: when it runs; RECURRENCE: its next run. */
+  InvokeTime: string;
+}
+
+export interface Invoker {
+  InvokerId: string;
+  Name: string;
+  Type: 'SCHEDULE';
+  CommandId: string;
+  Username: string;
+  Parameters: string;
+  InstanceIds: string[];
+  Enable: boolean;
+  ScheduleSettings: ScheduleSettingsOut;
+  CreatedTime: string;
+  UpdatedTime: string;
+  Tags: Tag[];
+}
+
+export interface InvokerRecord {
+  InvokerId: string;
+  InvokeTime: string;
+  Reason: string;
+  InvocationId: string;
+  Result: InvocationStatus;
+}

@@ -12,7 +12,7 @@ import { createActivities } from '../../activities/index.js';
 import type { TatClient } from '../../tat/node/client.js';
 import { registerAgent, startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import { client, startTatd, type Tatd } from '../../testkit/tatd.js';
-import { sleep } from '../../testkit/wait.js';
+import { waitFor } from '../../testkit/wait.js';
 
 const ACCOUNT = { secretId: 'AKIDagents', secretKey: 'agents-secret', appId: '1300000201' };
 const region = 'ap-guangzhou';
@@ -132,7 +132,11 @@ describe('waitReboot', () => {
     const [a, b, c] = agents as [AgentProcess, AgentProcess, AgentProcess];
     const env = newEnv();
     let beats = 0;
-    env.on('heartbeat', () => beats++);
+    let seenOffline = 0;
+    env.on('heartbeat', (d?: { waitingOnline?: number }) => {
+      beats++;
+      seenOffline = d?.waitingOnline ?? seenOffline;
+    });
     const waiting = runIn(env, acts.waitReboot, {
       region,
       instanceIds: ids,
@@ -143,7 +147,8 @@ describe('waitReboot', () => {
     try {
       // a "reboots": gone for a moment, then back; c goes and stays away; b stays.
       await Promise.all([a.stop(), c.stop()]);
-      await sleep(500);
+      // a comes back once the activity has seen both go (its heartbeat counts them).
+      await waitFor(() => seenOffline === 2, { what: 'the activity to see a and c offline' });
       a.start();
       const r = await waiting;
       assert.deepEqual(r, { back: [a.instanceId], notRebooted: [b.instanceId], notBack: [c.instanceId] });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TatClient } from '../../tat/node/client.js';
@@ -20,11 +20,12 @@ import {
 } from '../../testkit/agents.js';
 import { b64, outputOf, waitFinal } from '../helpers/invocations.js';
 import { client, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
-import { sleep, waitFor } from '../../testkit/wait.js';
+import { waitFor } from '../../testkit/wait.js';
+import { taskDefaults } from '../../testkit/task-user.js';
 
 const ACCOUNT = { secretId: 'AKIDmanaged', secretKey: 'managed-secret', appId: '1800000001' };
 const accounts = [`${ACCOUNT.secretId}:${ACCOUNT.secretKey}:${ACCOUNT.appId}`];
-const defaults = { username: userInfo().username, workingDirectory: tmpdir() };
+const defaults = taskDefaults();
 // One EffectiveTime hour lasts a second here: codes that must stay valid are made to never expire.
 const config = { defaults, timings: { registerCodeHourMs: 1000 } };
 const FOREVER = 100000;
@@ -177,7 +178,12 @@ describe('codes that do not allow a registration', () => {
     await failed({ ...disabled, machineId: 'disabled-1' }, /ResourceUnavailable: .*disabled/);
 
     const short = await newCode({ EffectiveTime: 1 });
-    await sleep(1300);
+    await waitFor(
+      async () =>
+        (await tat.DescribeRegisterCodes({ RegisterCodeIds: [short.registerCodeId] })).RegisterCodeSet?.[0]
+          ?.Enabled === false,
+      { what: 'the one-hour code to expire' },
+    );
     await failed({ ...short, machineId: 'expired-1' }, /ResourceUnavailable: .*expired/);
 
     const good = await newCode();

@@ -5,8 +5,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, WorkflowFailedError, type Connection, type WorkflowHandle } from '@temporalio/client';
@@ -15,7 +14,7 @@ import type { WorkflowBundle } from '@temporalio/worker';
 import type { TatClient } from '../../tat/node/client.js';
 import { pino } from 'pino';
 import { bundleRunbooks } from '../../worker/bundle.js';
-import { installTemporalLogger } from '../../worker/logging.js';
+import { installTemporalLogger } from '../../temporal/logging.js';
 import { startWorker, type RunningWorker } from '../../worker/main.js';
 import { progressQuery } from '../../workflows/engine/messages.js';
 import type { RolloutOptions, RolloutState, RunbookInput } from '../../workflows/engine/types.js';
@@ -25,6 +24,7 @@ import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.
 import { client, startTatd, type Tatd } from '../../testkit/tatd.js';
 import { sharedTemporal } from '../../testkit/temporal.js';
 import { waitFor } from '../../testkit/wait.js';
+import { taskUser, taskDefaults } from '../../testkit/task-user.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/tatflow', import.meta.url));
 export const ACCOUNT = { secretId: 'AKIDengine', secretKey: 'engine-secret', appId: '1400000001' };
@@ -121,12 +121,12 @@ installTemporalLogger(pino({ level: 'error', base: { service: 'worker' } }, pino
 
 export async function startEngine(o: EngineOptions): Promise<Engine> {
   const temporal = o.temporal ?? (await sharedTemporal());
-  const work = mkdtempSync(join(tmpdir(), 'tatflow-engine-work-'));
+  const work = taskUser().dir('engine-work');
   const tatd = await startTatd({
     accounts: [`${ACCOUNT.secretId}:${ACCOUNT.secretKey}:${ACCOUNT.appId}`],
     openEnrollment: true,
     config: {
-      defaults: { username: userInfo().username, workingDirectory: work },
+      defaults: taskDefaults(work),
       timings: {
         deliveryTimeoutMs: 10_000,
         taskTimeoutGraceMs: 3000,

@@ -20,7 +20,7 @@ let tatd: Tatd;
 const inRegion = (region: string): TatClient => client(tatd, { ...DEFAULT_ACCOUNT, region });
 
 before(async () => {
-  tatd = await startTatd();
+  tatd = await startTatd({ builtInDefaults: true });
 });
 
 after(async () => {
