@@ -222,6 +222,7 @@ test('patchFleet with a package that fails to upgrade breaches and names it', as
 test('a step named "health" is a step: its own command, run once, and its failures count', async () => {
   const dir = join(e.work, 'roles');
   mkdirSync(dir, { recursive: true });
+  taskUser().own(dir);
   const count = (id: string, what: string) =>
     read(join(dir, `${id}.${what}`))
       .split('\n')
