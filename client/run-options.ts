@@ -58,7 +58,7 @@ export function runOptions(cmd: Command, registry: RunbookRegistry = builtInRunb
     .option('--refuse-offline', 'refuse to start when a target agent is offline (default: skip it)')
     .option(
       '--offline-grace <seconds>',
-      'how long an agent offline at its batch may take to come back (default 60)',
+      'how long an agent offline at its batch may take to come back (default 150)',
     )
     .option('--approve-before-start', 'approval gate before the first batch')
     .option('--approve-after-canary', 'approval gate after the first batch')

@@ -5,6 +5,7 @@
 import * as wf from '@temporalio/workflow';
 import { engineActivities, type Activities } from './activities.js';
 import { Ledger } from './ledger.js';
+import { OFFLINE_GRACE_PATCH } from './patches.js';
 import { TaskTracker } from './tracker.js';
 import type { RolloutOptions, RolloutState, RunbookDefinition, RunbookInput } from './types.js';
 
@@ -19,6 +20,8 @@ export class RunContext {
   readonly ledger: Ledger;
   /** Bumped on every change that may let a waiting dispatcher go on. */
   tick = 0;
+  /** Seconds an agent offline at dispatch gets to come back when the run does not say. */
+  readonly offlineGraceDefault = wf.patched(OFFLINE_GRACE_PATCH) ? 150 : 60;
 
   constructor(
     readonly def: RunbookDefinition,

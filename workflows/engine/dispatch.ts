@@ -127,7 +127,7 @@ export class Dispatcher {
    */
   private async waitAgentsBack(ids: string[]): Promise<Set<string> | undefined> {
     const { acts, opts } = this.run;
-    const deadline = Date.now() + seconds(opts.offlineGraceSeconds, 60);
+    const deadline = Date.now() + seconds(opts.offlineGraceSeconds, this.run.offlineGraceDefault);
     let first = true;
     for (;;) {
       const status = await acts.calls.agentStatus({ region: opts.region, instanceIds: ids });

@@ -13,3 +13,10 @@ export const STEP_ROLES_PATCH = 'step-roles';
  * names, non-empty scripts), before anything runs.
  */
 export const CHECK_INPUT_PATCH = 'check-input';
+
+/**
+ * An agent found offline at dispatch gets 150 s (was 60 s) to come back when the run does not say:
+ * the reference agent notices a tatd that died without closing its socket only at its next ping
+ * (120 s), then backs off a few seconds (docs/architecture.md, "Agents after a restart").
+ */
+export const OFFLINE_GRACE_PATCH = 'offline-grace-150';

@@ -86,7 +86,7 @@ export interface RolloutOptions {
   countUndeliverable?: boolean;
   /** Agents offline at plan time: skip them (default) or refuse to start. */
   offline?: 'skip' | 'refuse';
-  /** An agent found offline when its batch is dispatched gets this long to come back (default 60 s). */
+  /** An agent found offline when its batch is dispatched gets this long to come back (default 150 s). */
   offlineGraceSeconds?: number;
   approval?: ApprovalOptions;
   /** Wait after each batch before its health check. */
