@@ -113,6 +113,8 @@ export interface RegisterSpec {
   /** Register through this reference-agent config.dat (the record is saved in it). */
   configDat?: string;
   sourceAddress?: string;
+  /** `--tag key=value` each: the managed instance's tags (a tatd extension). */
+  tags?: string[];
 }
 
 export interface Registered {
@@ -141,6 +143,7 @@ export function registerAgent(serverUrl: string, spec: RegisterSpec): Promise<Re
     '--dir',
     dir,
     ...(spec.sourceAddress ? ['--source-address', spec.sourceAddress] : []),
+    ...(spec.tags ?? []).flatMap((t) => ['--tag', t]),
   ];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
