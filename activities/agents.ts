@@ -5,9 +5,9 @@ import { Context } from '@temporalio/activity';
 import { instanceKindOf } from '../tat/ids.js';
 import type { TatClient } from '../tat/node/client.js';
 import { badInput, errorCode, tatCall } from './errors.js';
-import { describeFleet } from './fleet.js';
+import { describeFleet, selectFrom } from './fleet.js';
 import { allPages, slices, unique } from './pages.js';
-import { matchesAny, needsManagedDetails, parseSelector, SelectorError, type Selector } from './selector.js';
+import { parseSelector, SelectorError, type Selector } from './selector.js';
 import type {
   AgentStatusInput,
   AgentStatusResult,
@@ -94,14 +94,7 @@ async function selected(tat: TatClient, texts: string[], region: string): Promis
       throw e;
     }
   });
-  const fleet = await describeFleet(tat);
-  if (!fleet.managedListed && needsManagedDetails(selectors))
-    throw badInput(
-      `Selecting by name or tag needs DescribeRegisterInstances, which the TAT endpoint does not ` +
-        `support in ${region} (UnsupportedOperation). Select by id, kind, os or status instead.`,
-      'UnsupportedOperation',
-    );
-  return fleet.instances.filter((i) => matchesAny(selectors, i)).map((i) => i.id);
+  return selectFrom(await describeFleet(tat), selectors, region).map((i) => i.id);
 }
 
 export async function resolveTargets(tat: TatClient, input: ResolveTargetsInput): Promise<string[]> {

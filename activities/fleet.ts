@@ -8,9 +8,15 @@
 
 import { instanceKindOf } from '../tat/ids.js';
 import type { TatClient } from '../tat/node/client.js';
-import { errorCode, tatCall } from './errors.js';
+import { badInput, errorCode, tatCall } from './errors.js';
 import { allPages } from './pages.js';
-import type { InstanceKind, Selectable } from './selector.js';
+import {
+  matchesAny,
+  needsManagedDetails,
+  type InstanceKind,
+  type Selectable,
+  type Selector,
+} from './selector.js';
 
 export interface FleetInstance extends Selectable {
   /** The agent's version; absent for a managed instance whose agent never reported one. */
@@ -98,4 +104,15 @@ export async function describeFleet(tat: TatClient): Promise<Fleet> {
     byId.set(id, known ? { ...known, ...details, ...(known.os ? { os: known.os } : {}) } : details);
   }
   return { instances: [...byId.values()], managedListed };
+}
+
+/** The instances matching any of the selectors (every one without selectors), in the fleet's order. */
+export function selectFrom(fleet: Fleet, selectors: Selector[], region: string): FleetInstance[] {
+  if (!fleet.managedListed && needsManagedDetails(selectors))
+    throw badInput(
+      `Selecting by name or tag needs DescribeRegisterInstances, which the TAT endpoint does not ` +
+        `support in ${region} (UnsupportedOperation). Select by id, kind, os or status instead.`,
+      'UnsupportedOperation',
+    );
+  return selectors.length ? fleet.instances.filter((i) => matchesAny(selectors, i)) : fleet.instances;
 }
