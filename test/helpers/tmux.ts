@@ -48,6 +48,8 @@ export interface Screen {
   all(): string[];
   /** Waits until the pane (scrollback included) holds a line matching `re`. */
   waitFor(re: RegExp, what: string, timeoutMs?: number): Promise<string[]>;
+  /** Types a line into the program (as keys, then Enter). */
+  type(line: string): void;
   stop(): void;
 }
 
@@ -99,6 +101,10 @@ export function openScreen(
         },
         { what, timeoutMs, intervalMs: 50 },
       ),
+    type(line) {
+      tmux('send-keys', '-t', 'main', '-l', line);
+      tmux('send-keys', '-t', 'main', 'Enter');
+    },
     stop() {
       spawnSync('tmux', ['-L', socket, 'kill-server']);
       servers.delete(socket);
