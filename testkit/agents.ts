@@ -158,6 +158,33 @@ export function registerAgent(serverUrl: string, spec: RegisterSpec): Promise<Re
   });
 }
 
+/**
+ * Registers machines with one new registration code (`tatflow agent register`, with `--tag` each);
+ * throws unless every registration succeeded.
+ */
+export async function registerMachines(
+  client: TatClient,
+  serverUrl: string,
+  machines: { machineId: string; tags?: string[] }[],
+  namePrefix = '',
+): Promise<(Registered & { instanceId: string })[]> {
+  const code = await client.CreateRegisterCode({
+    RegisterLimit: machines.length,
+    InstanceNamePrefix: namePrefix,
+  });
+  const out: (Registered & { instanceId: string })[] = [];
+  for (const m of machines) {
+    const r = await registerAgent(serverUrl, {
+      registerCodeId: code.RegisterCodeId!,
+      registerCodeValue: code.RegisterCodeValue!,
+      ...m,
+    });
+    if (!r.instanceId) throw new Error(`registering ${m.machineId} failed: ${r.output}`);
+    out.push({ ...r, instanceId: r.instanceId });
+  }
+  return out;
+}
+
 /** Waits until DescribeAutomationAgentStatus shows every instance in `status`. */
 export async function waitAgents(
   client: TatClient,

@@ -11,7 +11,13 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { registerAgent, startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
+import {
+  registerAgent,
+  registerMachines,
+  startAgent,
+  waitAgents,
+  type AgentProcess,
+} from '../../testkit/agents.js';
 import { client, startTatd, type Tatd } from '../../testkit/tatd.js';
 import { waitFor } from '../../testkit/wait.js';
 
@@ -130,17 +136,16 @@ describe('resolveTargets', () => {
 
 describe('resolveTargets with selectors', () => {
   test('tags, names, kind, os and agent status as the TAT API reports them; several selectors are OR', async () => {
-    const code = await tat.CreateRegisterCode({ RegisterLimit: 2, InstanceNamePrefix: 'sel-' });
-    const reg = (machineId: string, tags: string[]) =>
-      registerAgent(tatd.url, {
-        registerCodeId: code.RegisterCodeId!,
-        registerCodeValue: code.RegisterCodeValue!,
-        machineId,
-        tags,
-      });
-    const web = await reg('sel-web', ['env=prod', 'role=web']);
-    const db = await reg('sel-db', ['env=staging']);
-    assert.ok(web.instanceId && db.instanceId, web.output + db.output);
+    const [web, db] = await registerMachines(
+      tat,
+      tatd.url,
+      [
+        { machineId: 'sel-web', tags: ['env=prod', 'role=web'] },
+        { machineId: 'sel-db', tags: ['env=staging'] },
+      ],
+      'sel-',
+    );
+    assert.ok(web && db);
     // The web machine's agent runs; the db machine registered but its agent is not running.
     const agent = startAgent(tatd.url, {
       machineId: 'sel-web',

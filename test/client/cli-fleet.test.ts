@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { z } from 'zod';
 import { InstancesJson, PreviewJson, RunbooksJson } from '../../client/json-output.js';
-import { registerAgent, startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
+import { registerMachines, startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import { client, startTatd, type Tatd } from '../../testkit/tatd.js';
 import { tatflowCli, type Ran } from '../helpers/cli.js';
 
@@ -36,17 +36,11 @@ before(async () => {
   for (const m of ['fleet-a', 'fleet-b'])
     agents.push(startAgent(tatd.url, { machineId: m, account: ACCOUNT.appId }));
   ins = agents.map((a) => a.instanceId).sort();
-  const code = await tat.CreateRegisterCode({ RegisterLimit: 2, InstanceNamePrefix: 'fleet-' });
-  const reg = (machineId: string, tags: string[]) =>
-    registerAgent(tatd.url, {
-      registerCodeId: code.RegisterCodeId!,
-      registerCodeValue: code.RegisterCodeValue!,
-      machineId,
-      tags,
-    });
-  const w = await reg('web-1', ['env=prod', 'role=web']);
-  const d = await reg('db-1', ['env=staging']);
-  assert.ok(w.instanceId && d.instanceId, w.output + d.output);
+  const [w, d] = await registerMachines(tat, tatd.url, [
+    { machineId: 'web-1', tags: ['env=prod', 'role=web'] },
+    { machineId: 'db-1', tags: ['env=staging'] },
+  ]);
+  assert.ok(w && d);
   web = w.instanceId;
   db = d.instanceId;
   await tat.ModifyRegisterInstance({ InstanceId: web, InstanceName: 'web-1' });
