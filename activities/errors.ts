@@ -7,6 +7,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import sdkException from 'tencentcloud-sdk-nodejs/tencentcloud/common/exception/tencent_cloud_sdk_exception.js';
+import { isAgentUnreachableCode } from '../tat/agent-reachability.js';
 
 const TencentCloudSDKHttpException = sdkException.default;
 
@@ -33,10 +34,6 @@ const PERMANENT_CODES = new Set([
   'InvalidAction',
   'UnsupportedRegion',
   'ResourceUnavailable.UserHasNoQuotaCode',
-  // Decided per instance at the call: the engine takes such targets out and goes on with the rest.
-  'ResourceUnavailable.AgentStatusNotOnline',
-  'ResourceUnavailable.AgentNotInstalled',
-  'ResourceUnavailable.InstanceStateNotRunning',
 ]);
 
 /** The TAT error code of an API error answered by the server; undefined for network errors. */
@@ -54,7 +51,12 @@ export function errorCode(e: unknown): string | undefined {
 
 export function isPermanentCode(code: string): boolean {
   if (TRANSIENT_CODES.has(code)) return false;
-  return PERMANENT_CODES.has(code) || PERMANENT_PREFIXES.some((p) => code.startsWith(p));
+  return (
+    PERMANENT_CODES.has(code) ||
+    PERMANENT_PREFIXES.some((p) => code.startsWith(p)) ||
+    // Decided per instance at the call: the engine takes such targets out and goes on with the rest.
+    isAgentUnreachableCode(code)
+  );
 }
 
 /** The error to throw for a failed call: a non-retryable failure for a permanent refusal, else `e`. */

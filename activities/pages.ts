@@ -1,5 +1,5 @@
-// Paging and slicing for the TAT API's list actions (tat-api.md §8.2): Offset/Limit pages of at
-// most 100, and at most 100 ids per Describe call.
+// Paging and slicing for the TAT API's list actions (docs/tat-api-reference.md, "Paging"):
+// Offset/Limit pages of at most 100, and at most 100 ids per Describe call.
 
 export const PAGE_SIZE = 100;
 export const IDS_PER_CALL = 100;

@@ -4,7 +4,7 @@
 
 import type { TatClient } from '../tat/node/client.js';
 import { isFinalTaskStatus, type TaskStatus } from '../tat/status.js';
-import { outcomeOf } from '../workflows/engine/outcome.js';
+import { outcomeOf } from '../tat/outcome.js';
 import { tatCall } from './errors.js';
 import { OutputBudget, outputExcerpt } from './output.js';
 import { slices } from './pages.js';

@@ -1,8 +1,9 @@
 // The upload of a task's whole output once it has ended, as the reference agent does it
-// (agent-protocol.md §5.6): a temporary credential from GetCosCredential, then one PUT of the file
-// to `<OutputCOSBucketUrl>/<prefix>/<InvocationId>/<InvocationTaskId>.log`, signed COS-style over
-// Host, Date, Content-Type and Content-Length, with the token in `x-cos-security-token`. The
-// outcome goes into ReportTaskFinish: OutputUrl on success, OutputUploadCOSErrorInfo otherwise.
+// (docs/agent-protocol-reference.md, "Output"): a temporary credential from GetCosCredential, then
+// one PUT of the file to `<OutputCOSBucketUrl>/<prefix>/<InvocationId>/<InvocationTaskId>.log`,
+// signed COS-style over Host, Date, Content-Type and Content-Length, with the token in
+// `x-cos-security-token`. The outcome goes into ReportTaskFinish: OutputUrl on success,
+// OutputUploadCOSErrorInfo otherwise.
 
 import { createReadStream } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';

@@ -1,8 +1,8 @@
-// Running one task on this machine (agent-protocol.md §5.2–§5.7): the script in a file, bash with
-// the profile lines, as the task's user in its working directory, stdin closed, stderr merged
-// into stdout, in its own process group; Timeout and cancel kill the whole group. A task with an
-// OutputCOSBucketUrl also has its whole output written to `<id>.log` next to its script (§5.6),
-// handed over with the finish for the upload.
+// Running one task on this machine (docs/agent-protocol-reference.md, "Running a task"): the script
+// in a file, bash with the profile lines, as the task's user in its working directory, stdin
+// closed, stderr merged into stdout, in its own process group; Timeout and cancel kill the whole
+// group. A task with an OutputCOSBucketUrl also has its whole output written to `<id>.log` next to
+// its script, handed over with the finish for the upload.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
@@ -77,10 +77,11 @@ function findShell(): string {
 }
 
 const SHELL = findShell();
-// The login profile, then the script in a fresh shell that replaces this one (one process less).
+// The login profile (the reference agent's order: /etc/profile, then ~/.bash_profile, or ~/.bashrc
+// when there is none or it fails), then the script in a fresh shell that replaces this one.
 // TATFLOW_TASK_PATH_PREFIX (in the agent's environment) goes in front of the PATH the profile set:
 // site tools outside the login PATH, or stand-ins for system tools in tests.
-const PROFILE = SHELL.endsWith('bash')
+export const PROFILE = SHELL.endsWith('bash')
   ? '. /etc/profile 2>/dev/null; . ~/.bash_profile 2>/dev/null || . ~/.bashrc 2>/dev/null; ' +
     '[ -n "$TATFLOW_TASK_PATH_PREFIX" ] && PATH="$TATFLOW_TASK_PATH_PREFIX:$PATH"; exec '
   : '';

@@ -1,6 +1,8 @@
-// Identity headers sent on the WebSocket handshake and on every HTTP call (agent-protocol.md §2.1),
-// and, once the machine is registered, the signed headers of §3.4: MachineId, InstanceId, a fresh
-// RandomKey and Timestamp, and an RSA-SHA1 Signature over them with the registered key.
+// Identity headers sent on the WebSocket handshake and on every HTTP call
+// (docs/agent-protocol-reference.md, "Connection"), and, once the machine is registered, the signed
+// headers (docs/agent-protocol-reference.md, "Registration and signed calls"): MachineId,
+// InstanceId, a fresh RandomKey and Timestamp, and an RSA-SHA1 Signature over them with the
+// registered key.
 
 import { randomInt, sign, type KeyObject } from 'node:crypto';
 import { arch, release, type, uptime, version } from 'node:os';

@@ -1,5 +1,6 @@
-// The agent's HTTP "invoke" calls (agent-protocol.md §3.1): `POST <invoke_url>` with
-// `{"Action": ..., <fields>}` and the identity headers; the answer is an API 3.0 envelope.
+// The agent's HTTP "invoke" calls (docs/agent-protocol-reference.md, "HTTP calls"): `POST
+// <invoke_url>` with `{"Action": ..., <fields>}` and the identity headers; the answer is an API 3.0
+// envelope.
 
 import http from 'node:http';
 import https from 'node:https';

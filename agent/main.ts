@@ -51,8 +51,8 @@ const ConfigDat = z.object({
 });
 
 /**
- * The reference agent's `config.dat` (agent-protocol.md §1.5): `{"url":{"invoke_url","ws_url"}}`,
- * and tatflow's optional `"ca_file"`.
+ * The reference agent's `config.dat` (docs/agent-protocol-reference.md, "Configuration"):
+ * `{"url":{"invoke_url","ws_url"}}`, and tatflow's optional `"ca_file"`.
  */
 export function endpointsFromConfigDat(path: string): {
   invokeUrl: string;

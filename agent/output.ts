@@ -1,7 +1,7 @@
-// Output capture of one task (agent-protocol.md §5.5): the first 24576 bytes are kept and
-// uploaded in chunks of at most 4096 bytes (every second, or as soon as 4096 are waiting); the
-// rest is only counted in `Dropped`. Unlike the reference agent, the final flush sends every
-// byte still waiting, not only whole 4 KiB chunks.
+// Output capture of one task (docs/agent-protocol-reference.md, "Output"): the first 24576 bytes
+// are kept and uploaded in chunks of at most 4096 bytes (every second, or as soon as 4096 are
+// waiting); the rest is only counted in `Dropped`. Unlike the reference agent, the final flush
+// sends every byte still waiting, not only whole 4 KiB chunks.
 
 import { LIMITS } from '../tat/limits.js';
 

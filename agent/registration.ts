@@ -1,7 +1,8 @@
-// Registering a machine with a registration code (`tatflow agent register`, agent-protocol.md
-// §3.4), as the reference agent's `tat_agent register <region> <id> <value>` does: a fresh
-// RSA-2048 key pair (PKCS#1 PEM), `RegisterInstance` with the public key, and the `rins-` id saved
-// with the private key in a file only the agent's user can read (mode 0600).
+// Registering a machine with a registration code (`tatflow agent register`;
+// docs/agent-protocol-reference.md, "Registration and signed calls"), as the reference agent's
+// `tat_agent register <region> <id> <value>` does: a fresh RSA-2048 key pair (PKCS#1 PEM),
+// `RegisterInstance` with the public key, and the `rins-` id saved with the private key in a file
+// only the agent's user can read (mode 0600).
 //
 // The record has the reference agent's layout, `{"register": {region, register_code, machine_id,
 // private_key, instance_id}}`. With `--config config.dat` it is written into that file, next to
@@ -132,6 +133,8 @@ export interface RegisterOptions {
   localAddress?: string | undefined;
   /** CA certificates (PEM) trusted for https:// instead of the system's. */
   ca?: Buffer | undefined;
+  /** The instance's tags (a tatd extension of RegisterInstance; TAT itself takes none). */
+  tags?: { Key: string; Value: string }[] | undefined;
 }
 
 /** Registers the machine; returns the record to save (its private key included). */
@@ -156,6 +159,7 @@ export async function registerMachine(o: RegisterOptions): Promise<RegisterRecor
       Hostname: hostname(),
       LocalIp: await localIpFor(url, o.localAddress),
       SystemName: type() === 'Windows_NT' ? 'Windows' : 'Linux',
+      ...(o.tags?.length ? { Tags: o.tags } : {}),
     },
     2,
   );

@@ -1,7 +1,8 @@
 // One machine identity: its notify WebSocket (kicks only), its HTTP calls, its running tasks and
-// its durable reports. Connection rules follow the reference agent (agent-protocol.md §2, §8.3):
-// poll once 2 s after connecting, then only when kicked; ping every 120 s and give up after 3
-// unanswered; reconnect after rand[3, min(8·2^n, 512)) s, n = failed connects in a row.
+// its durable reports. Connection rules follow the reference agent
+// (docs/agent-protocol-reference.md, "Connection"): poll once 2 s after connecting, then only when
+// kicked; ping every 120 s and give up after 3 unanswered; reconnect after rand[3, min(8·2^n, 512))
+// s, n = failed connects in a row.
 
 import { chmod, mkdir } from 'node:fs/promises';
 import { arch, hostname, release, type, version } from 'node:os';

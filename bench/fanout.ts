@@ -14,8 +14,8 @@ import SQLite from 'better-sqlite3';
 import { renderTable } from '../client/table.js';
 import { derivedInstanceId } from '../server/gateway/identity.js';
 import { isFinalInvocationStatus, type InvocationStatus } from '../tat/status.js';
-import { startAgent, waitAgents } from '../test/helpers/agents.js';
-import { client, startTatd } from '../test/helpers/tatd.js';
+import { startAgent, waitAgents } from '../testkit/agents.js';
+import { client, startTatd } from '../testkit/tatd.js';
 
 const { values: args } = parseArgs({
   options: { agents: { type: 'string', default: '50' }, rounds: { type: 'string', default: '10' } },

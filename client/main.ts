@@ -5,9 +5,24 @@ import { agentCommand } from './commands/agent.js';
 import { devCommand } from './commands/dev.js';
 import { serverCommand } from './commands/server.js';
 import { controlCommands, statusCommand } from './commands/control.js';
-import { previewCommand, runCommand } from './commands/run.js';
+import { instancesCommand } from './commands/instances.js';
+import { previewCommand } from './commands/preview.js';
+import { runCommand } from './commands/run.js';
+import { runbooksCommand } from './commands/runbooks.js';
 import { workerCommand } from './commands/worker.js';
 import { registerCodeCommand } from './commands/register-code.js';
+import { cliRegistry } from './runbooks.js';
+import { builtInRunbooks } from '../workflows/registry.js';
+
+// Only the commands that start runs or list runbooks load user runbook files (their flags become
+// options).
+const startsRuns = ['run', 'preview', 'runbooks'].includes(process.argv[2] ?? '');
+const registry = startsRuns
+  ? await cliRegistry(process.argv.slice(3)).catch((e: unknown) => {
+      process.stderr.write(`tatflow: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    })
+  : builtInRunbooks;
 
 const program = new Command()
   .name('tatflow')
@@ -22,9 +37,11 @@ const program = new Command()
   .addCommand(registerCodeCommand())
   .addCommand(devCommand())
   .addCommand(workerCommand())
-  .addCommand(runCommand())
-  .addCommand(previewCommand())
-  .addCommand(statusCommand());
+  .addCommand(runCommand(registry))
+  .addCommand(previewCommand(registry))
+  .addCommand(statusCommand())
+  .addCommand(instancesCommand())
+  .addCommand(runbooksCommand(registry));
 for (const c of controlCommands()) program.addCommand(c);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

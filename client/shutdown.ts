@@ -1,10 +1,16 @@
-// Graceful stop on SIGINT/SIGTERM: run the closer once, then exit.
+// Graceful stop on SIGINT/SIGTERM: run the closer once, then exit. A stop is bounded: when the
+// closer has not finished within `boundMs`, the process exits anyway (with status 1), so a hung
+// close never leaves a process holding its port and its agents.
 
-export function onShutdown(close: () => Promise<void>): void {
+export function onShutdown(close: () => Promise<void>, boundMs = 15_000): void {
   let closing = false;
   const stop = (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
+    setTimeout(() => {
+      process.stderr.write(`tatflow: did not stop within ${boundMs / 1000} s of ${signal}; exiting\n`);
+      process.exit(1);
+    }, boundMs).unref();
     close()
       .then(() => process.exit(0))
       .catch((e: unknown) => {

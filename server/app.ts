@@ -22,6 +22,10 @@ import { ObjectStore } from './cos/store.js';
 import { registerObjectStore } from './cos/routes.js';
 import { RateLimits } from './guard/rate.js';
 import { ConnectionGuard, fastifyTimeouts, serverTimeouts } from './guard/connections.js';
+import { InvokerService } from './invokers/service.js';
+
+/** How long a stop waits for API and agent requests in flight before it cuts their connections. */
+export const STOP_GRACE_MS = 5000;
 
 export interface RunningTatd {
   /** `http://host:port` */
@@ -58,6 +62,7 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
   const listener = listenerOptions(config);
   const store = await openSqliteStore(config.data);
   const now = () => Date.now();
+  const invokers = new InvokerService(() => server);
   const server: ServerContext = {
     config,
     db: store.db,
@@ -66,6 +71,7 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
     hub: new AgentHub(log, now, config.timings.agentIdleMs),
     cos: new ObjectStore(config.data, config.cos),
     limits: new RateLimits(config.rateLimit, now),
+    invokers,
   };
   // Nothing is connected yet after a (re)start.
   await waitForAgent(server);
@@ -129,6 +135,7 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
   } catch (e) {
     stopSweeper();
     directory.stop();
+    await invokers.stop();
     await stopRetention();
     await store.close();
     throw new Error(
@@ -146,6 +153,8 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
       { listen: config.listen },
       'insecureHttp: serving without TLS off loopback; API keys, agent traffic and task output travel in clear text',
     );
+  // Temporal only when an invoker exists; tatd answers meanwhile (the database is the truth).
+  await invokers.start();
   log.info(
     { url, data: config.data, openEnrollment: config.openEnrollment, tls: config.tls !== undefined },
     'tatd listening',
@@ -154,10 +163,20 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
     url,
     port,
     close: async () => {
+      // First: fires being handled finish while the store and the agent hub are still there.
+      await invokers.stop();
       stopSweeper();
       directory.stop();
       await stopRetention();
-      await app.close();
+      // app.close() closes the agents' sockets first (gateway/ws.ts), lets requests in flight
+      // finish and closes idle keep-alive connections; a request still running after the grace
+      // has its connection destroyed, so a stop takes at most STOP_GRACE_MS plus a second.
+      const force = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
       await store.close();
     },
   };

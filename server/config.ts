@@ -100,7 +100,17 @@ export const ServerConfig = z
       )
       .prefault([...DEFAULT_REGIONS]),
     openEnrollment: z.boolean().default(false),
-    temporalAddress: z.string().default('127.0.0.1:7233'),
+    /**
+     * Temporal frontend (HOST:PORT) for invokers. Without one, tatd runs the pinned Temporal dev
+     * server itself, on `<data>/temporal/`, once an invoker exists. A tatd with no invokers never
+     * starts or contacts Temporal.
+     */
+    temporalAddress: z
+      .string()
+      .regex(/^\S+:\d+$/, 'temporalAddress must be HOST:PORT')
+      .optional(),
+    /** Where tatd's invoker Schedules and workflows live (on a shared Temporal, too). */
+    temporalNamespace: z.string().min(1).default('default'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Values a command gets when the caller names none (design: `tatflow dev` as non-root changes them). */
     defaults: z
@@ -115,6 +125,8 @@ export const ServerConfig = z
       .object({
         command: z.number().int().positive().default(500),
         registerCode: z.number().int().positive().default(5000),
+        /** Invokers per account and region (not in DescribeQuotas: TAT has no such quota name). */
+        invoker: z.number().int().positive().default(500),
       })
       .prefault({}),
     /**
@@ -181,8 +193,12 @@ export const ServerConfig = z
         deliveryTimeoutMs: ms.default(600_000),
         /** A started task becomes TASK_TIMEOUT after Timeout plus this grace without a finish. */
         taskTimeoutGraceMs: ms.default(60_000),
-        /** After a start, run deadlines wait this long so agents can re-send what they kept. */
-        restartGraceMs: ms.default(30_000),
+        /**
+         * After a start, run deadlines wait this long so agents can come back and re-send what they
+         * kept. The reference agent notices a tatd that died without closing its socket only at its
+         * next ping (every 120 s), then backs off a few seconds: 150 s covers that.
+         */
+        restartGraceMs: ms.default(150_000),
         sweepIntervalMs: ms.default(1_000),
         /** Allowed clock skew of a signed request (API 3.0: 5 minutes). */
         signatureWindowMs: ms.default(300_000),
@@ -192,6 +208,16 @@ export const ServerConfig = z
         agentSignatureWindowMs: ms.default(300_000),
         /** One hour of a registration code's EffectiveTime (tests shorten it). */
         registerCodeHourMs: ms.default(3_600_000),
+        /**
+         * An invoker fire missed while Temporal or tatd was down is caught up this long after its
+         * time, and skipped (recorded as such) after that. Temporal's minimum is 10 s.
+         */
+        invokerCatchUpMs: z.number().int().min(10_000).default(60_000),
+        /**
+         * How often tatd compares Temporal's Schedules with its invokers (and records fires that were
+         * missed), besides at start-up and when Temporal comes back.
+         */
+        invokerHealIntervalMs: ms.default(60_000),
       })
       .prefault({}),
     /** The built-in object store that takes task output uploads (OutputCOSBucketUrl), under `--data`. */
@@ -238,6 +264,8 @@ export const ServerConfig = z
         intervalMs: ms.default(3_600_000),
         /** Tasks removed per transaction; the API is served between two. */
         batchSize: z.number().int().positive().default(500),
+        /** Records kept per invoker (DescribeInvokerRecords), the newest. */
+        maxRecordsPerInvoker: z.number().int().positive().default(1000),
       })
       .prefault({}),
   })

@@ -8,6 +8,7 @@ import type { Db } from './store/db.js';
 import type { AgentHub } from './gateway/hub.js';
 import type { ObjectStore } from './cos/store.js';
 import type { RateLimits } from './guard/rate.js';
+import type { InvokerRuntime } from './invokers/service.js';
 
 export interface ServerContext {
   config: ServerConfig;
@@ -19,6 +20,8 @@ export interface ServerContext {
   cos: ObjectStore;
   /** Requests per account, address and instance (`rateLimit`). */
   limits: RateLimits;
+  /** Invokers' Temporal side; the API tells it what changed (server/invokers/). */
+  invokers: InvokerRuntime;
 }
 
 /** The caller of one API request: its account and region, and the request's id and logger. */
@@ -31,7 +34,7 @@ export interface CallContext {
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-/** `<prefix>-` + 8 characters of [a-z0-9] made from the first 8 bytes (tat-api.md §8.4). */
+/** `<prefix>-` + 8 characters of [a-z0-9] made from the first 8 bytes (docs/tat-api-reference.md, "Ids"). */
 export function idFromBytes(prefix: string, bytes: Uint8Array): string {
   let s = '';
   for (let i = 0; i < 8; i++) s += ALPHABET[bytes[i]! % 36];

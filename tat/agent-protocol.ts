@@ -1,8 +1,9 @@
-// The agent protocol of the reference agent tat_agent (agent-protocol.md §3): the HTTP "invoke"
-// actions as zod schemas, shared by tatd's gateway and our agent. Bodies are
-// `{"Action": ..., <fields>}`; answers `{"Response": {"RequestId", ...}}`.
+// The agent protocol of the reference agent tat_agent (docs/agent-protocol-reference.md, "HTTP
+// calls"): the HTTP "invoke" actions as zod schemas, shared by tatd's gateway and our agent. Bodies
+// are `{"Action": ..., <fields>}`; answers `{"Response": {"RequestId", ...}}`.
 
 import { z } from 'zod';
+import { Tag } from './schemas/common.js';
 import { AGENT_RESULTS } from './status.js';
 
 export const AGENT_ACTIONS = [
@@ -52,7 +53,8 @@ export const AgentRequests = {
     LogInfo: z.string(),
   }),
   GetCosCredential: z.object({ InvocationTaskId: z.string() }),
-  // `tat_agent register` (agent-protocol.md §3.4): sent unsigned, before the machine has an id.
+  // `tat_agent register` (docs/agent-protocol-reference.md, "Registration and signed calls"): sent
+  // unsigned, before the machine has an id.
   RegisterInstance: z.object({
     MachineId: z.string().min(1).max(128),
     ActiveCode: z.string().min(1).max(64),
@@ -61,6 +63,8 @@ export const AgentRequests = {
     Hostname: z.string().max(255).default(''),
     LocalIp: z.string().max(64).default(''),
     SystemName: z.string().max(32).default('Linux'),
+    /** tatd extension (the reference agent sends none): the managed instance's tags. */
+    Tags: z.array(Tag).optional(),
   }),
   ValidateInstance: z.object({
     SysName: z.string().max(32).optional(),
@@ -93,7 +97,7 @@ export const RegisterInstanceResponse = z.object({ InstanceId: z.string() });
 
 /**
  * The headers of a registered (`rins-`) agent: `Signature` is Base64 of RSASSA-PKCS1-v1_5 with
- * SHA-1 over `MachineId + InstanceId + RandomKey + Timestamp` (agent-protocol.md §3.4).
+ * SHA-1 over `MachineId + InstanceId + RandomKey + Timestamp` (docs/agent-protocol-reference.md, "Registration and signed calls").
  */
 export const SIGNED_HEADERS = ['MachineId', 'InstanceId', 'RandomKey', 'Timestamp', 'Signature'] as const;
 
@@ -115,7 +119,7 @@ export const AgentResponseEnvelope = z.object({
     .loose(),
 });
 
-/** WebSocket text frames from the server (agent-protocol.md §2.3). */
+/** WebSocket text frames from the server (docs/agent-protocol-reference.md, "Connection"). */
 export const WsMessage = z.object({
   Type: z.string(),
   Seq: z.number().optional(),

@@ -1,6 +1,6 @@
-// The TAT error-code catalogue, transcribed from ../shared/spec/tat-api.md §7 (the Go SDK's errors.go
-// and its per-action comments). Pure data: the server checks every answer against it in tests, and
-// docs/api-coverage.md is written from it.
+// The TAT error-code catalogue, transcribed from the Go SDK's errors.go and its per-action comments
+// (docs/tat-api-reference.md, "Error codes"). Pure data: the server checks every answer against it
+// in tests, and docs/api-coverage.md is written from it.
 
 /** API 3.0 common codes: any action may answer them. */
 export const COMMON_ERROR_CODES = [
@@ -40,7 +40,7 @@ export const COMMON_ERROR_CODES = [
   'UnsupportedRegion',
 ] as const;
 
-/** The TAT-specific codes (tat-api.md §7.2) with their meaning. */
+/** The TAT-specific codes (docs/tat-api-reference.md, "Error codes") with their meaning. */
 export const TAT_ERROR_CODES = {
   AuthFailure: 'Signature / credential check failed (generic).',
   'AuthFailure.UnauthorizedOperation': 'Caller is not authorized for this action.',

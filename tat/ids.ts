@@ -1,5 +1,5 @@
-// Resource id formats (tat-api.md §8.4): `<prefix>-` + 8 characters of [a-z0-9] when we generate
-// them; incoming ids are accepted with 8 or more (official examples show 10).
+// Resource id formats (docs/tat-api-reference.md, "Ids"): `<prefix>-` + 8 characters of [a-z0-9]
+// when we generate them; incoming ids are accepted with 8 or more (official examples show 10).
 
 export const ID_PREFIX = {
   command: 'cmd',
@@ -32,8 +32,9 @@ export function instanceKindOf(id: string): InstanceKindOfId | undefined {
   return undefined;
 }
 
-// Registration code ids are UUID-shaped without a prefix (tat-api.md §8.4). The official example
-// `9b5rb72b-…` is not hexadecimal, so any lowercase letter or digit is accepted in each group.
+// Registration code ids are UUID-shaped without a prefix (docs/tat-api-reference.md, "Ids"). The
+// official example `9b5rb72b-…` is not hexadecimal, so any lowercase letter or digit is accepted in
+// each group.
 const REGISTER_CODE_ID = /^[a-z0-9]{8}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{12}$/i;
 
 export function isRegisterCodeId(value: string): boolean {

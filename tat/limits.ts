@@ -1,4 +1,5 @@
-// Limits of the TAT API (tat-api.md §8.1). One place, so the server and the engine agree.
+// Limits of the TAT API (docs/tat-api-reference.md, "Limits"). One place, so the server and the
+// engine agree.
 
 export const LIMITS = {
   /** Base64 text of a script. */
@@ -12,6 +13,9 @@ export const LIMITS = {
   tagsPerResource: 10,
   instancesPerRun: 200,
   instancesPerCancel: 100,
+  /** CreateInvoker / ModifyInvoker InstanceIds. */
+  instancesPerInvoker: 100,
+  invokerNameChars: 120,
   idsPerDescribe: 100,
   filtersPerRequest: 10,
   valuesPerFilter: 5,

@@ -1,6 +1,7 @@
-// Custom parameters (tat-api.md §6): `{{name}}` and `{{tat-hidden:name}}` placeholders in a
-// command's decoded script, values from the call's `Parameters` over the command's defaults.
-// Substitution happens on the server; the API only ever returns the template.
+// Custom parameters (docs/tat-api-reference.md, "Custom parameters"): `{{name}}` and
+// `{{tat-hidden:name}}` placeholders in a command's decoded script, values from the call's
+// `Parameters` over the command's defaults. Substitution happens on the server; the API only ever
+// returns the template.
 
 import { TatError } from './errors.js';
 import { LIMITS } from './limits.js';

@@ -1,5 +1,5 @@
-// Task and invocation statuses (tat-api.md §5.1, §5.2) and the rule that folds the statuses of an
-// invocation's tasks into the invocation's status.
+// Task and invocation statuses (docs/tat-api-reference.md, "Task and invocation statuses") and the
+// rule that folds the statuses of an invocation's tasks into the invocation's status.
 
 export const TASK_STATUSES = [
   'PENDING',
@@ -46,7 +46,7 @@ export const FINAL_TASK_STATUSES = [
   'TERMINATED',
 ] as const;
 
-/** Results an agent may report in ReportTaskFinish (agent-protocol.md §5.7). */
+/** Results an agent may report in ReportTaskFinish (docs/agent-protocol-reference.md, "Running a task"). */
 export const AGENT_RESULTS = ['START_FAILED', 'TIMEOUT', 'TERMINATED', 'SUCCESS', 'FAILED'] as const;
 export type AgentResult = (typeof AGENT_RESULTS)[number];
 
@@ -66,7 +66,7 @@ const CANCELLED_LIKE = new Set<TaskStatus>(['CANCELLED', 'TERMINATED']);
 
 /**
  * The invocation status for a set of task statuses. TAT does not document the rule; this is the
- * one suggested in tat-api.md §5.2:
+ * one suggested in docs/tat-api-reference.md, "Task and invocation statuses":
  * - while a task is not final: CANCELLING if a cancel is in flight, PENDING if nothing has started
  *   or ended yet, else RUNNING;
  * - once all are final: SUCCESS / CANCELLED / TIMEOUT / FAILED when all agree, PARTIAL_CANCELLED

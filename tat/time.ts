@@ -1,4 +1,4 @@
-/** API time format: `YYYY-MM-DDThh:mm:ssZ` in UTC (tat-api.md §1.5). */
+/** API time format: `YYYY-MM-DDThh:mm:ssZ` in UTC (docs/tat-api-reference.md, "Answers"). */
 export function apiTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19) + 'Z';
 }

@@ -1,5 +1,6 @@
-// Value rules of the TAT API with their error codes (tat-api.md §3, §6, §8). Pure functions that
-// throw TatError; the server calls them, and so can a client that wants to fail early.
+// Value rules of the TAT API with their error codes (docs/tat-api-reference.md, "Actions", "Custom
+// parameters", "Limits"). Pure functions that throw TatError; the server calls them, and so can a
+// client that wants to fail early.
 
 import { TatError } from './errors.js';
 import type { TatErrorCode } from './error-codes.js';
@@ -159,6 +160,18 @@ export function checkTags(tags: Tag[]): void {
     if (keys.has(t.Key)) throw new TatError('InvalidParameterValue', `Tag key "${t.Key}" is given twice.`);
     keys.add(t.Key);
   }
+}
+
+/**
+ * Whether a resource's tags pass one of the tag filters `tag-key`, `tag-value` or `tag:<key>`
+ * (docs/tat-api-reference.md, "Filters"): any of the filter's values matches.
+ */
+export function tagFilterMatches(f: Filter, tags: readonly Tag[]): boolean {
+  const any = (v: string) => f.Values.includes(v);
+  if (f.Name === 'tag-key') return tags.some((t) => any(t.Key));
+  if (f.Name === 'tag-value') return tags.some((t) => any(t.Value));
+  const key = f.Name.slice('tag:'.length);
+  return tags.some((t) => t.Key === key && any(t.Value));
 }
 
 /** Checks an instance-id list against its maximum and for duplicates. */

@@ -1,21 +1,46 @@
 // patchFleet: OS package upgrades across the fleet (apt, or dnf/yum), batch by batch: a pre-check,
 // the upgrade, an optional reboot with a wait until the agent is back, and a post-check.
 
+import { z } from 'zod';
 import { defineRunbook } from './engine/define.js';
-import type { CommandSpec, TargetStep } from './engine/types.js';
+import { healthCheckFlags } from './engine/flags.js';
+import { commandSpecSchema, instanceIdSchema } from './engine/schemas.js';
+import type { TargetStep } from './engine/types.js';
 
-export interface PatchFleetParams {
-  /** Packages to upgrade; empty or absent: every upgradable package. */
-  packages?: string[];
-  /** Reboot after the upgrade: never (default), always, or when the OS says it is required. */
-  reboot?: 'never' | 'always' | 'if-required';
-  /** Seconds the upgrade may take (default 1800). */
-  timeoutSeconds?: number;
-  /** Replaces the built-in pre-check (package manager present, no lock held, 1 GiB free). */
-  preCheck?: CommandSpec;
-  /** Runs after the upgrade (and reboot) as the health check; default: the package database is sane. */
-  postCheck?: CommandSpec;
-}
+export const patchFleetParams = z.strictObject({
+  packages: z
+    .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+._:~-]*$/, 'not a package name'))
+    .optional()
+    .describe('packages to upgrade; empty or absent: every upgradable package'),
+  reboot: z
+    .enum(['never', 'always', 'if-required'])
+    .optional()
+    .describe('reboot after the upgrade: never (default), always, or when the OS says it is required'),
+  timeoutSeconds: z.number().int().min(1).optional().describe('seconds the upgrade may take (default 1800)'),
+  preCheck: commandSpecSchema
+    .optional()
+    .describe('replaces the built-in pre-check (package manager present, no lock held, 1 GiB free)'),
+  postCheck: commandSpecSchema
+    .optional()
+    .describe('the health check after the upgrade (and reboot); default: the package database is sane'),
+  postCheckRetries: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('extra attempts of a failing post-check (default 2)'),
+  postCheckIntervalSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('seconds between post-check attempts (default 10)'),
+  postCheckOn: instanceIdSchema
+    .optional()
+    .describe('run the post-check once per batch on this instance instead of on every target'),
+});
+
+export type PatchFleetParams = z.input<typeof patchFleetParams>;
 
 /** Shell shared by the scripts: which package manager this machine has. */
 const DETECT = `pm=
@@ -72,7 +97,7 @@ esac
 echo "post-check passed"
 `;
 
-export const patchFleet = defineRunbook<PatchFleetParams>((p) => {
+function build(p: z.output<typeof patchFleetParams>) {
   const steps: TargetStep[] = [
     {
       kind: 'command',
@@ -93,8 +118,47 @@ export const patchFleet = defineRunbook<PatchFleetParams>((p) => {
     steps,
     healthCheck: {
       command: p.postCheck ?? { content: POST_CHECK, timeout: 300 },
-      retries: 2,
-      intervalSeconds: 10,
+      retries: p.postCheckRetries ?? 2,
+      intervalSeconds: p.postCheckIntervalSeconds ?? 10,
+      ...(p.postCheckOn ? { onInstance: p.postCheckOn } : {}),
     },
   };
+}
+
+export const patchFleet = defineRunbook({
+  description:
+    'OS package upgrades (apt, dnf or yum), batch by batch: a pre-check, the upgrade, an optional reboot with a wait for the agent, and a post-check',
+  params: patchFleetParams,
+  flags: [
+    {
+      name: 'packages',
+      arg: '<names>',
+      help: 'packages to upgrade, comma-separated (default: all)',
+      param: 'packages',
+      value: { kind: 'list' },
+    },
+    {
+      name: 'reboot',
+      arg: '<never|always|if-required>',
+      help: 'reboot after the upgrade (default never)',
+      param: 'reboot',
+      value: { kind: 'choice', choices: ['never', 'always', 'if-required'] },
+    },
+    {
+      name: 'timeout',
+      arg: '<seconds>',
+      help: 'seconds the upgrade may take (default 1800)',
+      param: 'timeoutSeconds',
+      value: { kind: 'int', min: 1 },
+    },
+    // The post-check is a health check that is always there: its refinements tune the built-in one.
+    ...healthCheckFlags({
+      command: 'postCheck',
+      retries: 'postCheckRetries',
+      interval: 'postCheckIntervalSeconds',
+      on: 'postCheckOn',
+      needCommand: false,
+    }),
+  ],
+  build,
 });

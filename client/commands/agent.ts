@@ -22,7 +22,7 @@ import {
   saveRegistration,
 } from '../../agent/registration.js';
 import { REFERENCE_BACKOFF } from '../../agent/session.js';
-import { parseFlags } from '../flags.js';
+import { collect, parseFlags } from '../flags.js';
 import { readRegisterCodeFile } from './register-code.js';
 import { onShutdown } from '../shutdown.js';
 
@@ -44,6 +44,12 @@ const Flags = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/** `--tag key=value`: the value may be empty (`--tag owner=`), the key may not. */
+const tag = z
+  .string()
+  .regex(/^[^=]+=/, 'give key=value (e.g. --tag env=prod)')
+  .transform((v) => ({ Key: v.slice(0, v.indexOf('=')), Value: v.slice(v.indexOf('=') + 1) }));
+
 const RegisterFlags = z.object({
   server: z.string().optional(),
   config: z.string().optional(),
@@ -51,6 +57,7 @@ const RegisterFlags = z.object({
   dir: z.string().optional(),
   sourceAddress,
   caFile: z.string().min(1).optional(),
+  tag: z.array(tag).default([]),
 });
 
 export function defaultAgentDir(): string {
@@ -110,6 +117,11 @@ function registerCommand(): Command {
     .option('--dir <dir>', `state directory (default ${defaultAgentDir()})`)
     .option('--source-address <ip>', 'local address to connect from (a multi-homed host)')
     .option('--ca-file <pem>', CA_FILE_HELP)
+    .option(
+      '--tag <key=value>',
+      "a tag of the managed instance (repeatable; tatd only: TAT's own registration takes no tags)",
+      collect,
+    )
     .action(async (region: string, id: string, value: string, raw: unknown) => {
       const flags = parseFlags(RegisterFlags, raw);
       const { invokeUrl, ca } = endpointsOf(flags);
@@ -123,6 +135,7 @@ function registerCommand(): Command {
           machineId: flags.machineId ?? defaultMachineId(),
           localAddress: flags.sourceAddress,
           ca,
+          tags: flags.tag,
         });
         saveRegistration(file, record);
         process.stdout.write(`register success: ${record.instance_id} (saved in ${file})\n`);

@@ -80,7 +80,7 @@ export function serverCommand(): Command {
     )
     .option(
       '--temporal-address <host:port>',
-      'Temporal frontend, used by the invoker actions (default 127.0.0.1:7233)',
+      'Temporal frontend for invokers (default: tatd runs the pinned Temporal dev server under --data once an invoker exists)',
     )
     .addOption(
       new Option('--log-level <level>', 'log level').choices([

@@ -1,7 +1,6 @@
-// Every TAT action and the handler that serves it. Actions of later milestones answer
-// UnsupportedOperation with a sentence saying so, rather than pretending.
+// Every TAT action and the handler that serves it.
 
-import { TatError, type ActionName, type RequestOf } from '../../tat/index.js';
+import type { ActionName, RequestOf } from '../../tat/index.js';
 import type { CallContext } from '../context.js';
 import { describeAutomationAgentStatus } from '../resources/agents.js';
 import {
@@ -19,6 +18,15 @@ import {
   invokeCommand,
   runCommand,
 } from '../resources/invocations.js';
+import {
+  createInvoker,
+  deleteInvoker,
+  describeInvokerRecords,
+  describeInvokers,
+  disableInvoker,
+  enableInvoker,
+  modifyInvoker,
+} from '../resources/invokers.js';
 import { describeQuotas } from '../resources/quotas.js';
 import { describeRegions } from '../resources/regions.js';
 import { describeScenes } from '../resources/scenes.js';
@@ -34,15 +42,6 @@ import {
 
 export type Handler<A extends ActionName> = (ctx: CallContext, req: RequestOf<A>) => Promise<object>;
 
-const notYet =
-  (what: string): Handler<ActionName> =>
-  () =>
-    Promise.reject(
-      new TatError('UnsupportedOperation', `${what} are not available in this version of tatd yet.`),
-    );
-
-const invokers = notYet('Invokers (scheduled execution)');
-
 export const HANDLERS: { [A in ActionName]: Handler<A> } = {
   CreateCommand: createCommand,
   DescribeCommands: describeCommands,
@@ -56,13 +55,13 @@ export const HANDLERS: { [A in ActionName]: Handler<A> } = {
   DescribeInvocations: describeInvocations,
   DescribeInvocationTasks: describeInvocationTasks,
   DescribeAutomationAgentStatus: describeAutomationAgentStatus,
-  CreateInvoker: invokers,
-  DescribeInvokers: invokers,
-  ModifyInvoker: invokers,
-  EnableInvoker: invokers,
-  DisableInvoker: invokers,
-  DeleteInvoker: invokers,
-  DescribeInvokerRecords: invokers,
+  CreateInvoker: createInvoker,
+  DescribeInvokers: describeInvokers,
+  ModifyInvoker: modifyInvoker,
+  EnableInvoker: enableInvoker,
+  DisableInvoker: disableInvoker,
+  DeleteInvoker: deleteInvoker,
+  DescribeInvokerRecords: describeInvokerRecords,
   CreateRegisterCode: createRegisterCode,
   DescribeRegisterCodes: describeRegisterCodes,
   DisableRegisterCodes: disableRegisterCodes,

@@ -1,5 +1,5 @@
 // Who is calling: the key pair named by the request, checked by its TC3 or v1 signature within
-// the allowed clock skew (tat-api.md §9). Answers the AuthFailure.* codes of §7.1.
+// the allowed clock skew (docs/tat-api-reference.md, "Signing"). Answers the AuthFailure.* codes.
 
 import { TatError } from '../../tat/errors.js';
 import {

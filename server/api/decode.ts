@@ -1,6 +1,6 @@
 // Turning flattened form/query parameters (v1 signature, TC3 GET) into the JSON shape of an
 // action: `Filters.0.Values.1=x` → {Filters:[{Values:[, 'x']}]}, then strings coerced to the
-// numbers and booleans the action's schema expects (tat-api.md §1.2).
+// numbers and booleans the action's schema expects (docs/tat-api-reference.md, "Requests").
 
 import type { z } from 'zod';
 import { TatError } from '../../tat/errors.js';

@@ -1,6 +1,7 @@
 // The public API 3.0 endpoint: `POST /` and `GET /`. Decodes the three request styles official
-// clients send (TC3 JSON, TC3 GET, v1 form; tat-api.md §1.2), authenticates, checks version,
-// action and region, validates the parameters against the action's schema and dispatches.
+// clients send (TC3 JSON, TC3 GET, v1 form; docs/tat-api-reference.md, "Requests"), authenticates,
+// checks version, action and region, validates the parameters against the action's schema and
+// dispatches.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';

@@ -1,5 +1,6 @@
-// The API 3.0 envelope (tat-api.md §1.5): HTTP 200, `Content-Type: application/json` exactly
-// (with a charset the Python SDK reads errors as successes), `RequestId` in every answer.
+// The API 3.0 envelope (docs/tat-api-reference.md, "Answers"): HTTP 200, `Content-Type:
+// application/json` exactly (with a charset the Python SDK reads errors as successes), `RequestId`
+// in every answer.
 
 import type { FastifyReply } from 'fastify';
 import type { FastifyBaseLogger } from 'fastify';

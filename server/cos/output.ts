@@ -10,7 +10,7 @@ import { builtInBucket } from './buckets.js';
 export type CredentialOutcome =
   { ok: true; credential: Record<string, string | number> } | { ok: false; code: string; message: string };
 
-/** GetCosCredential (agent-protocol.md §3.2): for a started task of this machine with a bucket. */
+/** GetCosCredential (docs/agent-protocol-reference.md, "HTTP calls"): for a started task of this machine with a bucket. */
 export async function cosCredential(
   server: ServerContext,
   instanceId: string,

@@ -16,6 +16,7 @@ export class AgentHub {
   private readonly heartbeats = new Map<string, number>();
   private readonly listeners: PresenceListener[] = [];
   private readonly idleTimer: NodeJS.Timeout;
+  private closing = false;
 
   constructor(
     private readonly log: Logger,
@@ -48,6 +49,11 @@ export class AgentHub {
   }
 
   attach(instanceId: string, ws: WebSocket): void {
+    if (this.closing) {
+      // Identified while tatd was stopping: turned away like the others.
+      ws.close(1001, 'tatd is stopping');
+      return;
+    }
     const previous = this.links.get(instanceId);
     this.links.set(instanceId, { ws, lastSeen: this.now() });
     this.touch(instanceId);
@@ -102,9 +108,28 @@ export class AgentHub {
       }
   }
 
-  closeAll(): void {
+  /**
+   * Closes every agent socket (tatd is stopping): a close frame first ("going away", so an agent
+   * reconnects at once instead of noticing at its next ping), then, after `graceMs`, the sockets
+   * still open are destroyed. Resolves when every socket is closed. Stops the idle sweep.
+   */
+  async closeAll(graceMs = 1000): Promise<void> {
+    this.closing = true;
     clearInterval(this.idleTimer);
-    for (const link of this.links.values()) link.ws.terminate();
+    const sockets = [...this.links.values()].map((l) => l.ws);
     this.links.clear();
+    const closed = sockets.map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          if (ws.readyState === ws.CLOSED) return resolve();
+          ws.once('close', () => resolve());
+          ws.close(1001, 'tatd is stopping');
+        }),
+    );
+    const timer = setTimeout(() => {
+      for (const ws of sockets) ws.terminate();
+    }, graceMs);
+    await Promise.all(closed);
+    clearTimeout(timer);
   }
 }

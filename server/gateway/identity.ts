@@ -1,4 +1,5 @@
-// Which instance an agent is (agent-protocol.md §2.1, §3.4, §4).
+// Which instance an agent is (docs/agent-protocol-reference.md, "Connection", "Registration and
+// signed calls", "Identity").
 //
 // A registered agent signs every call (signature.ts): it is the managed `rins-` instance named by
 // its InstanceId header, whatever the enrollment setting. An unregistered agent only names its

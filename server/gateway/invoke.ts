@@ -1,5 +1,6 @@
-// `POST /agent/invoke`: the agent's HTTP actions (agent-protocol.md §3, checklist §8.2). The body
-// is JSON whatever the content type (the reference agent sends none); HTTP status is always 200.
+// `POST /agent/invoke`: the agent's HTTP actions (docs/agent-protocol-reference.md, "HTTP calls").
+// The body is JSON whatever the content type (the reference agent sends none); HTTP status is
+// always 200.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {

@@ -1,6 +1,7 @@
-// Signed requests of registered (`rins-`) agents (agent-protocol.md §3.4): every WebSocket
-// handshake and every HTTP call carries MachineId, InstanceId, RandomKey, Timestamp and an
-// RSA-SHA1 Signature over their concatenation, made with the key the agent registered.
+// Signed requests of registered (`rins-`) agents (docs/agent-protocol-reference.md, "Registration
+// and signed calls"): every WebSocket handshake and every HTTP call carries MachineId, InstanceId,
+// RandomKey, Timestamp and an RSA-SHA1 Signature over their concatenation, made with the key the
+// agent registered.
 //
 // tatd checks the Timestamp against its clock (a window, default 5 minutes), the signature against
 // the public key of that instance, and that the RandomKey was not used before while its Timestamp

@@ -73,9 +73,12 @@ export function registerAgentSocket(
   };
 
   app.server.on('upgrade', onUpgrade);
-  app.addHook('onClose', (_app, done) => {
+  // Before the listener closes: Node's server.close() waits for every connection it accepted,
+  // upgraded ones included, so the agents' sockets must be closed first or tatd would keep them
+  // (and answer their pings) for as long as they stay connected.
+  app.addHook('preClose', async () => {
     app.server.off('upgrade', onUpgrade);
-    server.hub.closeAll();
-    wss.close(() => done());
+    await server.hub.closeAll();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
   });
 }

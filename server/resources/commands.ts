@@ -1,6 +1,6 @@
 // Commands: CreateCommand, DescribeCommands, ModifyCommand, DeleteCommand(s),
-// PreviewReplacedCommandContent (tat-api.md §3 "Commands"), and the command fields RunCommand
-// shares with CreateCommand.
+// PreviewReplacedCommandContent (docs/tat-api-reference.md, "Actions" "Commands"), and the command
+// fields RunCommand shares with CreateCommand.
 
 import type { Selectable } from 'kysely';
 import {
@@ -16,6 +16,7 @@ import {
   checkFilterValues,
   checkListRequest,
   checkTags,
+  tagFilterMatches,
   checkTimeout,
   checkUsername,
   checkWorkingDirectory,
@@ -187,7 +188,7 @@ export async function assertNameFree(ctx: CallContext, name: string, exceptId?: 
 /** The COMMAND quota (server/resources/quotas.ts, shared with DescribeQuotas). */
 export const assertQuota = assertCommandQuota;
 
-function checkCommandId(id: string): void {
+export function checkCommandId(id: string): void {
   if (!isId('command', id))
     throw new TatError(
       'InvalidParameterValue.InvalidCommandId',
@@ -264,7 +265,8 @@ export async function describeCommands(ctx: CallContext, req: RequestOf<'Describ
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .execute();
-  // Both unless filtered (tat-api.md: DescribeCommands): the user's newest first, then the public ones.
+  // Both unless filtered (docs/tat-api-reference.md, "Actions"): the user's newest first, then the
+  // public ones.
   const rows = [...own, ...publicCommandRows(ctx)];
   const ids = req.CommandIds ? new Set(req.CommandIds) : undefined;
   const matching = rows.filter((r) => {
@@ -283,14 +285,8 @@ export async function describeCommands(ctx: CallContext, req: RequestOf<'Describ
           return any(r.created_by);
         case 'scene-id':
           return (publicCommand(r.id)?.scenes ?? []).some(any); // user commands belong to no scene
-        case 'tag-key':
-          return tags.some((t) => any(t.Key));
-        case 'tag-value':
-          return tags.some((t) => any(t.Value));
-        default: {
-          const key = f.Name.slice('tag:'.length);
-          return tags.some((t) => t.Key === key && any(t.Value));
-        }
+        default: // tag-key, tag-value, tag:<key>
+          return tagFilterMatches(f, tags);
       }
     });
   });
@@ -354,6 +350,18 @@ export async function modifyCommand(ctx: CallContext, req: RequestOf<'ModifyComm
 }
 
 async function assertDeletable(ctx: CallContext, ids: string[]): Promise<void> {
+  const used = await ctx.server.db
+    .selectFrom('invokers')
+    .select(['id', 'command_id'])
+    .where('command_id', 'in', ids)
+    .where('account', '=', ctx.account)
+    .where('region', '=', ctx.region)
+    .executeTakeFirst();
+  if (used)
+    throw new TatError(
+      'ResourceUnavailable.CommandInInvoker',
+      `Command ${used.command_id} is used by invoker ${used.id}; delete the invoker (DeleteInvoker) or point it at another command (ModifyInvoker) first.`,
+    );
   const busy = await ctx.server.db
     .selectFrom('tasks')
     .select(['command_id', 'invocation_id'])

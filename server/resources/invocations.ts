@@ -1,7 +1,7 @@
 // Execution: RunCommand, InvokeCommand, CancelInvocation, DescribeInvocations,
-// DescribeInvocationTasks (tat-api.md §3 "Execution").
+// DescribeInvocationTasks (docs/tat-api-reference.md, "Actions" "Execution").
 
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import {
   TatError,
   apiTime,
@@ -30,7 +30,7 @@ import {
   type TaskStatus,
 } from '../../tat/index.js';
 import { creationTime, newId, type CallContext } from '../context.js';
-import type { InvocationsTable, TasksTable } from '../store/schema.js';
+import type { Database, InvocationsTable, TasksTable } from '../store/schema.js';
 import { cancelTasks } from '../tasks/lifecycle.js';
 import {
   assertNameFree,
@@ -57,8 +57,17 @@ interface RunSettings {
   cosKeyPrefix: string;
 }
 
+/** Who starts an invocation: an API call, or an invoker's fire (which records it with the invocation). */
+export interface InvocationOrigin {
+  source: 'USER' | 'INVOKER';
+  /** Runs in the transaction that inserts the invocation, with its id. */
+  alongside?: (trx: Transaction<Database>, invocationId: string) => Promise<void>;
+}
+
+const BY_USER: InvocationOrigin = { source: 'USER' };
+
 /** Parameters for one run of `command`: checked, merged over the defaults, every placeholder set. */
-function runParameters(
+export function runParameters(
   command: CommandRow,
   given: string | undefined,
 ): { values: ParameterValues; template: string; script: string } {
@@ -86,6 +95,7 @@ async function startInvocation(
   given: string | undefined,
   settings: RunSettings,
   insertCommand: boolean,
+  origin: InvocationOrigin,
 ): Promise<string> {
   const { server } = ctx;
   const { values, template, script } = runParameters(command, given);
@@ -110,7 +120,7 @@ async function startInvocation(
     default_parameters: recordedParameters(defaults, template),
     instance_kind: instanceKindOf(targets[0]!.id) === 'LIGHTHOUSE' ? 'LIGHTHOUSE' : 'CVM',
     username: settings.username,
-    source: 'USER',
+    source: origin.source,
     command_content: command.content,
     command_type: command.command_type,
     timeout: settings.timeout,
@@ -156,10 +166,11 @@ async function startInvocation(
         .insertInto('tasks')
         .values(tasks.slice(i, i + 25))
         .execute();
+    await origin.alongside?.(trx, invocation.id);
   });
   for (const t of tasks) server.hub.kick(t.instance_id, t.id);
   ctx.log.info(
-    { invocationId: invocation.id, commandId: command.id, tasks: tasks.length },
+    { invocationId: invocation.id, commandId: command.id, tasks: tasks.length, source: origin.source },
     'invocation created',
   );
   return invocation.id;
@@ -187,11 +198,20 @@ export async function runCommand(ctx: CallContext, req: RequestOf<'RunCommand'>)
       cosKeyPrefix: command.cos_key_prefix,
     },
     true,
+    BY_USER,
   );
   return { CommandId: command.id, InvocationId: invocationId };
 }
 
-export async function invokeCommand(ctx: CallContext, req: RequestOf<'InvokeCommand'>) {
+/**
+ * InvokeCommand: every check, then the invocation. Invoker fires come through here too, with
+ * their own origin, so a fire starts exactly what the same InvokeCommand call would.
+ */
+export async function invokeSavedCommand(
+  ctx: CallContext,
+  req: RequestOf<'InvokeCommand'>,
+  origin: InvocationOrigin = BY_USER,
+): Promise<string> {
   const command = await findCommand(ctx, req.CommandId);
   const type = command.command_type as CommandType;
   if (req.Username !== undefined) checkUsername(req.Username, 'InvalidParameter.InvalidUsername');
@@ -199,7 +219,7 @@ export async function invokeCommand(ctx: CallContext, req: RequestOf<'InvokeComm
   if (req.Timeout !== undefined) checkTimeout(req.Timeout);
   if (req.OutputCOSBucketUrl) checkBucketUrlForm(ctx.server.config, req.OutputCOSBucketUrl);
   if (req.OutputCOSKeyPrefix) checkCosKeyPrefix(req.OutputCOSKeyPrefix);
-  const invocationId = await startInvocation(
+  return startInvocation(
     ctx,
     command,
     req.InstanceIds,
@@ -212,8 +232,12 @@ export async function invokeCommand(ctx: CallContext, req: RequestOf<'InvokeComm
       cosKeyPrefix: req.OutputCOSKeyPrefix ?? command.cos_key_prefix,
     },
     false,
+    origin,
   );
-  return { InvocationId: invocationId };
+}
+
+export async function invokeCommand(ctx: CallContext, req: RequestOf<'InvokeCommand'>) {
+  return { InvocationId: await invokeSavedCommand(ctx, req) };
 }
 
 function checkInvocationId(id: string): void {

@@ -1,4 +1,4 @@
-// Quotas (tat-api.md DescribeQuotas): COMMAND (saved user commands) and REGISTER_CODE
+// Quotas (docs/tat-api-reference.md, "Actions"): COMMAND (saved user commands) and REGISTER_CODE
 // (registration codes), per account and region, totals from the configuration (`quotas.command`,
 // default 500; `quotas.registerCode`, default 5000).
 

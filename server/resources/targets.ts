@@ -1,6 +1,6 @@
-// The instances a RunCommand / InvokeCommand targets, with TAT's preconditions (tat-api.md
-// RunCommand "Behaviour"): well-formed ids, one kind family, known in this account and region,
-// agent Online, and an OS that runs the command type.
+// The instances a RunCommand / InvokeCommand targets, with TAT's preconditions (RunCommand;
+// docs/architecture.md, "tatd"): well-formed ids, one kind family, known in this account and
+// region, agent Online, and an OS that runs the command type.
 
 import { TatError, checkInstanceIdCount, instanceKindOf, type CommandType } from '../../tat/index.js';
 import type { CallContext } from '../context.js';

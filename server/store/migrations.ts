@@ -191,6 +191,61 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  // Invokers and their records (server/resources/invokers.ts, server/invokers/).
+  '0005_invokers': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('invokers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('command_id', 'text', (c) => c.notNull())
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('parameters', 'text', (c) => c.notNull())
+        .addColumn('instance_ids', 'text', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('policy', 'text', (c) => c.notNull())
+        .addColumn('recurrence', 'text', (c) => c.notNull())
+        .addColumn('invoke_at', 'bigint')
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('revision', 'integer', (c) => c.notNull())
+        .addColumn('schedule_since', 'bigint', (c) => c.notNull())
+        .addColumn('checked_until', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('invokers_list')
+        .on('invokers')
+        .columns(['account', 'region', 'created_at'])
+        .execute();
+      await db.schema.createIndex('invokers_command').on('invokers').columns(['command_id']).execute();
+      await db.schema
+        .createTable('invoker_records')
+        .addColumn('invoker_id', 'text', (c) => c.notNull())
+        .addColumn('account', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('invoke_at', 'bigint', (c) => c.notNull())
+        .addColumn('invocation_id', 'text', (c) => c.notNull())
+        .addColumn('result', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('invoker_records_pk', ['invoker_id', 'invoke_at'])
+        .execute();
+      await db.schema
+        .createIndex('invoker_records_list')
+        .on('invoker_records')
+        .columns(['account', 'region', 'invoke_at'])
+        .execute();
+      await db.schema
+        .createIndex('invoker_records_invocation')
+        .on('invoker_records')
+        .columns(['invocation_id'])
+        .execute();
+    },
+  },
   // Hardening: replayed API signatures, the output bytes kept per task, the object store's index.
   '0006_hardening': {
     async up(db: Kysely<unknown>) {
@@ -227,6 +282,16 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('cos_objects_account').on('cos_objects').columns(['account']).execute();
       await db.schema.createIndex('cos_objects_task').on('cos_objects').columns(['task_id']).execute();
+    },
+  },
+  // Tags of managed instances (RegisterInstanceInfo.Tags; the tag filters of
+  // DescribeRegisterInstances): a JSON array of {Key, Value}, like the tags of commands.
+  '0007_instance_tags': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('instances')
+        .addColumn('tags', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
     },
   },
 };

@@ -52,10 +52,12 @@ export interface InstancesTable {
   agent_machine_id: Generated<string>;
   local_ip: Generated<string>;
   updated_at: number | null;
+  /** JSON array of {Key, Value} (migration 0007): managed instances only; `[]` for the others. */
+  tags: Generated<string>;
 }
 
 export interface RegisterCodesTable {
-  /** UUID form, no prefix (tat-api.md §8.4). */
+  /** UUID form, no prefix (docs/tat-api-reference.md, "Ids"). */
   id: string;
   account: string;
   region: string;
@@ -166,6 +168,57 @@ export interface CosObjectsTable {
   created_at: number;
 }
 
+/**
+ * Invokers (CreateInvoker …): the truth about every schedule. Temporal holds a Schedule per
+ * invoker, made to match this table by server/invokers/reconciler.ts.
+ */
+export interface InvokersTable {
+  id: string;
+  account: string;
+  region: string;
+  name: string;
+  /** `SCHEDULE`, the only type. */
+  type: string;
+  command_id: string;
+  /** '' runs as the command's Username (looked up at each fire). */
+  username: string;
+  /** `Parameters` as given (JSON object text), '' when none. */
+  parameters: string;
+  /** JSON array of instance ids. */
+  instance_ids: string;
+  enabled: number;
+  /** `ONCE` | `RECURRENCE`. */
+  policy: string;
+  /** The crontab (RECURRENCE), '' for ONCE. */
+  recurrence: string;
+  /** When a ONCE invoker fires (epoch ms); null for RECURRENCE. */
+  invoke_at: number | null;
+  tags: string;
+  created_at: number;
+  updated_at: number;
+  /** Bumped by every change; the Temporal Schedule carries the revision it was made from. */
+  revision: number;
+  /** Fires before this are not the current schedule's (create, enable, schedule change). */
+  schedule_since: number;
+  /** Every fire time up to here has a record or never gets one (missed-fire watermark). */
+  checked_until: number;
+}
+
+/** One per fire of an invoker: the invocation it started, or why none was. */
+export interface InvokerRecordsTable {
+  invoker_id: string;
+  account: string;
+  region: string;
+  /** The scheduled time of the fire (epoch ms); unique per invoker, so a fire is handled once. */
+  invoke_at: number;
+  /** '' when nothing was started. */
+  invocation_id: string;
+  /** '' follows the invocation's status (folded when read); else the result itself (FAILED). */
+  result: string;
+  reason: string;
+  created_at: number;
+}
+
 export interface SchemaMeta {
   id: Generated<number>;
 }
@@ -180,4 +233,6 @@ export interface Database {
   agent_random_keys: AgentRandomKeysTable;
   api_signatures: ApiSignaturesTable;
   cos_objects: CosObjectsTable;
+  invokers: InvokersTable;
+  invoker_records: InvokerRecordsTable;
 }

@@ -1,7 +1,8 @@
-// The task state machine (tat-api.md §5.1, design decisions). Every transition is one conditional
-// update (`WHERE status IN (...)`), so a late or repeated report can never move a task backwards,
-// and concurrent writers (later: several tatd replicas) need no locks. An invocation's status is
-// not stored: it is folded from its tasks when read (server/resources/invocations.ts).
+// The task state machine (docs/tat-api-reference.md, "Task and invocation statuses", design
+// decisions). Every transition is one conditional update (`WHERE status IN (...)`), so a late or
+// repeated report can never move a task backwards, and concurrent writers (later: several tatd
+// replicas) need no locks. An invocation's status is not stored: it is folded from its tasks when
+// read (server/resources/invocations.ts).
 
 import { sql } from 'kysely';
 import {

@@ -1,8 +1,9 @@
 // Retention of invocation records, as TAT keeps them: for 3 months, and at most 10000 per account
 // (`retention` in the configuration). A periodic pass removes invocations older than the age
 // limit, then those beyond the count limit of their account (oldest first), each with its tasks,
-// their output, the objects they uploaded to the object store (`cos.removeWithRecords`), and the
-// temporary command of a RunCommand without SaveCommand. Only invocations
+// their output, the objects they uploaded to the object store (`cos.removeWithRecords`), the
+// invoker record of the fire that started it, and the temporary command of a RunCommand without
+// SaveCommand. Invoker records of fires that started nothing age out alike. Only invocations
 // whose tasks are all final go. Work is done in small transactions with the event loop let go in
 // between, so API calls and agent reports are served while a large purge runs.
 
@@ -74,6 +75,8 @@ async function removeInvocations(server: ServerContext, ids: string[]): Promise<
       .execute();
     const tasks = await trx.deleteFrom('tasks').where('invocation_id', 'in', ids).executeTakeFirst();
     await trx.deleteFrom('invocations').where('id', 'in', ids).execute();
+    // An invoker's record of a fire goes with the invocation it started.
+    await trx.deleteFrom('invoker_records').where('invocation_id', 'in', ids).execute();
     // The temporary command of a RunCommand without SaveCommand lives only for its invocation.
     if (commandIds.length > 0)
       await trx
@@ -137,6 +140,12 @@ export async function enforceRetention(
     total,
     stopped,
   );
+  // Records of fires that started nothing (refused, skipped) age out like invocations.
+  await server.db
+    .deleteFrom('invoker_records')
+    .where('invocation_id', '=', '')
+    .where('invoke_at', '<', cutoff)
+    .execute();
   const crowded = await server.db
     .selectFrom('invocations')
     .select(['account', (eb) => eb.fn.countAll<number>().as('n')])

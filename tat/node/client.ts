@@ -1,5 +1,6 @@
 // The API client factory over the official Node SDK (tencentcloud-sdk-nodejs), pointed at tatd or
-// at Tencent Cloud. The endpoint override follows tat-api.md §11.1.
+// at Tencent Cloud. The endpoint override follows docs/tat-api-reference.md,
+// "Endpoints and proxies".
 
 import https from 'node:https';
 import tatSdk from 'tencentcloud-sdk-nodejs/tencentcloud/services/tat/index.js';
@@ -9,6 +10,8 @@ export type TatClient = InstanceType<typeof tatSdk.tat.v20201028.Client>;
 export interface TatClientOptions {
   secretId: string;
   secretKey: string;
+  /** The session token of a temporary key (STS). */
+  token?: string;
   region: string;
   /** `http://127.0.0.1:9000` for tatd; omit for Tencent Cloud (`https://tat.tencentcloudapi.com`). */
   endpoint?: string;
@@ -34,7 +37,7 @@ export function createTatClient(o: TatClientOptions): TatClient {
     host = u.host;
   }
   return new tatSdk.tat.v20201028.Client({
-    credential: { secretId: o.secretId, secretKey: o.secretKey },
+    credential: { secretId: o.secretId, secretKey: o.secretKey, ...(o.token ? { token: o.token } : {}) },
     region: o.region,
     profile: {
       signMethod: o.signMethod ?? 'TC3-HMAC-SHA256',

@@ -1,7 +1,7 @@
-// COS XML API, the part task output uploads use (agent-protocol.md §5.6, the reference agent's
-// `cos_adapter.rs`): object keys, and request signatures ("q-sign-algorithm=sha1", COS v5) as
-// tatflow's agent sends them and tatd's built-in object store checks them. The steps of COS's
-// "request signature":
+// COS XML API, the part task output uploads use (docs/agent-protocol-reference.md, "Output"; the
+// reference agent's `cos_adapter.rs`): object keys, and request signatures ("q-sign-algorithm=sha1",
+// COS v5) as tatflow's agent sends them and tatd's built-in object store checks them. The steps of
+// COS's "request signature":
 //   KeyTime    = "<start>;<end>" (unix seconds)
 //   SignKey    = hex HMAC-SHA1(SecretKey, KeyTime)
 //   HttpString = lower(method) \n pathname \n HttpParameters \n HttpHeaders \n

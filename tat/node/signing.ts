@@ -1,6 +1,7 @@
-// Request signing of API 3.0 (tat-api.md §9): TC3-HMAC-SHA256 and the legacy v1 signature
-// (HmacSHA1 / HmacSHA256). Both directions: signing (tests, tools) and verifying (tatd), with the
-// interop quirks of §9.4 (service from the header, host with and without port, raw body).
+// Request signing of API 3.0 (docs/tat-api-reference.md, "Signing"): TC3-HMAC-SHA256 and the legacy
+// v1 signature (HmacSHA1 / HmacSHA256). Both directions: signing (tests, tools) and verifying
+// (tatd), with the interop quirks of docs/tat-api-reference.md, "Signing" (service from the header,
+// host with and without port, raw body).
 
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { TatError } from '../errors.js';
@@ -13,7 +14,7 @@ export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 export interface Tc3Input {
   secretKey: string;
   service: string;
-  /** The host value as signed (the SDKs differ on the port, §9.4). */
+  /** The host value as signed (the SDKs differ on the port). */
   host: string;
   timestamp: number;
   method: string;
@@ -115,7 +116,7 @@ function header(h: Tc3Request['headers'], name: string): string {
 
 /**
  * Verifies a TC3 request against `secretKey`. Canonical headers are rebuilt from the received
- * ones in SignedHeaders order; the host is tried as received and without its port (§9.4).
+ * ones in SignedHeaders order; the host is tried as received and without its port.
  */
 export function verifyTc3(
   req: Tc3Request,
@@ -158,7 +159,7 @@ export function verifyTc3(
   );
 }
 
-// ---- legacy v1 (§9.3) ----
+// ---- legacy v1 ----
 
 export type V1Method = 'HmacSHA1' | 'HmacSHA256';
 

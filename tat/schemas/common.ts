@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
-// Structures shared by several actions (tat-api.md §4). Requests are checked for shape here
-// (types, required fields); value rules with their own error codes live in ../validate.ts.
+// Structures shared by several actions (docs/tat-api-reference.md, "Data types"). Requests are
+// checked for shape here (types, required fields); value rules with their own error codes live in
+// ../validate.ts.
 
 export const Filter = z.object({ Name: z.string(), Values: z.array(z.string()) });
 export type Filter = z.infer<typeof Filter>;

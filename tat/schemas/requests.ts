@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { DefaultParameterConf, Filter, Paging, Tag, uint } from './common.js';
 
-// Request shapes of every TAT action (tat-api.md §3). Unknown fields are ignored, as newer SDKs
-// may send fields this server does not know yet (§1.4).
+// Request shapes of every TAT action (docs/tat-api-reference.md, "Actions"). Unknown fields are
+// ignored, as newer SDKs may send fields this server does not know yet.
 
 const commandFields = {
   CommandName: z.string().optional(),
@@ -107,7 +107,12 @@ export const REQUESTS = {
   DisableRegisterCodes: z.object({ RegisterCodeIds: z.array(z.string()) }),
   DeleteRegisterCodes: z.object({ RegisterCodeIds: z.array(z.string()) }),
   DescribeRegisterInstances: listRequest('InstanceIds'),
-  ModifyRegisterInstance: z.object({ InstanceId: z.string(), InstanceName: z.string() }),
+  // Tags: a tatd extension (TAT's ModifyRegisterInstance takes the name only); replaces the tags.
+  ModifyRegisterInstance: z.object({
+    InstanceId: z.string(),
+    InstanceName: z.string(),
+    Tags: z.array(Tag).optional(),
+  }),
   DeleteRegisterInstance: z.object({ InstanceId: z.string() }),
   DescribeScenes: listRequest('SceneIds'),
   DescribeRegions: z.object({}),

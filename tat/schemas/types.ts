@@ -1,4 +1,5 @@
-// Output data types (tat-api.md §4) as the API answers them. Times are `YYYY-MM-DDThh:mm:ssZ`.
+// Output data types (docs/tat-api-reference.md, "Data types") as the API answers them. Times are
+// `YYYY-MM-DDThh:mm:ssZ`.
 
 import type { InvocationStatus, TaskStatus } from '../status.js';
 import type { Tag } from './common.js';
@@ -159,4 +160,35 @@ export interface Scene {
   CreatedBy: 'TAT';
   CreatedTime: string;
   UpdatedTime: string;
+}
+
+export interface ScheduleSettingsOut {
+  Policy: 'ONCE' | 'RECURRENCE';
+  /** The crontab, '' for ONCE. */
+  Recurrence: string;
+  /** ONCE: when it runs; RECURRENCE: its next run. */
+  InvokeTime: string;
+}
+
+export interface Invoker {
+  InvokerId: string;
+  Name: string;
+  Type: 'SCHEDULE';
+  CommandId: string;
+  Username: string;
+  Parameters: string;
+  InstanceIds: string[];
+  Enable: boolean;
+  ScheduleSettings: ScheduleSettingsOut;
+  CreatedTime: string;
+  UpdatedTime: string;
+  Tags: Tag[];
+}
+
+export interface InvokerRecord {
+  InvokerId: string;
+  InvokeTime: string;
+  Reason: string;
+  InvocationId: string;
+  Result: InvocationStatus;
 }

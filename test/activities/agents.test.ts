@@ -6,13 +6,20 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { registerAgent, startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
-import { client, startTatd, type Tatd } from '../helpers/tatd.js';
-import { sleep } from '../helpers/wait.js';
+import {
+  registerAgent,
+  registerMachines,
+  startAgent,
+  waitAgents,
+  type AgentProcess,
+} from '../../testkit/agents.js';
+import { client, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { waitFor } from '../../testkit/wait.js';
 
 const ACCOUNT = { secretId: 'AKIDagents', secretKey: 'agents-secret', appId: '1300000201' };
 const region = 'ap-guangzhou';
@@ -127,12 +134,65 @@ describe('resolveTargets', () => {
   });
 });
 
+describe('resolveTargets with selectors', () => {
+  test('tags, names, kind, os and agent status as the TAT API reports them; several selectors are OR', async () => {
+    const [web, db] = await registerMachines(
+      tat,
+      tatd.url,
+      [
+        { machineId: 'sel-web', tags: ['env=prod', 'role=web'] },
+        { machineId: 'sel-db', tags: ['env=staging'] },
+      ],
+      'sel-',
+    );
+    assert.ok(web && db);
+    // The web machine's agent runs; the db machine registered but its agent is not running.
+    const agent = startAgent(tatd.url, {
+      machineId: 'sel-web',
+      account: ACCOUNT.appId,
+      dir: web.dir,
+      instanceId: web.instanceId,
+      maxBackoffSeconds: 3,
+    });
+    try {
+      await waitAgents(tat, [web.instanceId]);
+      const sel = async (...select: string[]) =>
+        (await run(acts.resolveTargets, { region, selector: { select } })).sort();
+      const w = web.instanceId;
+      const d = db.instanceId;
+      assert.deepEqual(await sel('tag:env=prod'), [w]);
+      assert.deepEqual(await sel('tag:env'), [w, d].sort());
+      assert.deepEqual(await sel('tag:env,online'), [w]);
+      assert.deepEqual(await sel('tag:env,offline'), [d]);
+      assert.deepEqual(await sel('tag:env=staging,os=linux,kind=rins,name=sel-*'), [d]);
+      assert.deepEqual(await sel('kind=ins'), [...ids].sort());
+      assert.deepEqual(await sel('kind=ins', 'tag:role=web'), [...ids, w].sort());
+      assert.deepEqual(await sel(`id=${ids[0]}`), [ids[0]]);
+      assert.deepEqual(await sel('tag:env=nowhere'), []);
+      // A bad selector (from any Temporal client) fails the activity at once, naming the term.
+      await assert.rejects(
+        run(acts.resolveTargets, { region, selector: { select: ['online,os=mac'] } }),
+        (e: unknown) =>
+          e instanceof ApplicationFailure &&
+          e.nonRetryable &&
+          /select "online,os=mac": term "os=mac": os is linux or windows/.test(e.message),
+      );
+    } finally {
+      await agent.stop();
+    }
+  });
+});
+
 describe('waitReboot', () => {
   test('tells apart agents that came back, never went away, and did not come back', async () => {
     const [a, b, c] = agents as [AgentProcess, AgentProcess, AgentProcess];
     const env = newEnv();
     let beats = 0;
-    env.on('heartbeat', () => beats++);
+    let seenOffline = 0;
+    env.on('heartbeat', (d?: { waitingOnline?: number }) => {
+      beats++;
+      seenOffline = d?.waitingOnline ?? seenOffline;
+    });
     const waiting = runIn(env, acts.waitReboot, {
       region,
       instanceIds: ids,
@@ -143,7 +203,8 @@ describe('waitReboot', () => {
     try {
       // a "reboots": gone for a moment, then back; c goes and stays away; b stays.
       await Promise.all([a.stop(), c.stop()]);
-      await sleep(500);
+      // a comes back once the activity has seen both go (its heartbeat counts them).
+      await waitFor(() => seenOffline === 2, { what: 'the activity to see a and c offline' });
       a.start();
       const r = await waiting;
       assert.deepEqual(r, { back: [a.instanceId], notRebooted: [b.instanceId], notBack: [c.instanceId] });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
@@ -16,14 +16,15 @@ import { createActivities } from '../../activities/index.js';
 import { stepCommandName } from '../../activities/commands.js';
 import type { CommandSpec, TaskResult } from '../../activities/types.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
+import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import { processesMatching, tasksOf, waitFinal } from '../helpers/invocations.js';
-import { client, startTatd, TencentCloudSDKHttpException, type Tatd } from '../helpers/tatd.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { client, startTatd, TencentCloudSDKHttpException, type Tatd } from '../../testkit/tatd.js';
+import { waitFor } from '../../testkit/wait.js';
+import { taskUser, taskDefaults } from '../../testkit/task-user.js';
 
 const ACCOUNT = { secretId: 'AKIDacts', secretKey: 'acts-secret', appId: '1300000101' };
 const region = 'ap-guangzhou';
-const work = mkdtempSync(join(tmpdir(), 'tatflow-work-'));
+const work = taskUser().dir('work');
 
 let tatd: Tatd;
 let tat: TatClient;
@@ -69,7 +70,7 @@ before(async () => {
     accounts: [`${ACCOUNT.secretId}:${ACCOUNT.secretKey}:${ACCOUNT.appId}`],
     openEnrollment: true,
     config: {
-      defaults: { username: userInfo().username, workingDirectory: work },
+      defaults: taskDefaults(work),
       timings: { deliveryTimeoutMs: 4000, taskTimeoutGraceMs: 3000, sweepIntervalMs: 200 },
     },
   });
@@ -152,11 +153,11 @@ describe('prepareStep', () => {
 });
 
 describe('invokeChunk', () => {
-  // Appends a line to <agent dir>/marker-<tag>: one line per run of the command on that machine.
-  const MARKER_SCRIPT = 'echo "ran {{tag}}" >> "$(dirname "$0")/../marker-{{tag}}"';
+  // Appends a line to <work>/marker-<tag>-<machine>: one line per run of the command on that machine.
+  const MARKER_SCRIPT = `echo "ran {{tag}}" >> "${work}/marker-{{tag}}-$TATFLOW_MACHINE_ID"`;
   const markerLines = (a: AgentProcess, tag: string) => {
     try {
-      return readFileSync(join(a.dir, `marker-${tag}`), 'utf8')
+      return readFileSync(join(work, `marker-${tag}-${a.machineId}`), 'utf8')
         .split('\n')
         .filter(Boolean).length;
     } catch {
@@ -398,7 +399,7 @@ describe('cancelInvocations', () => {
 
   test('a task cancelled before its agent started it never ran', async () => {
     const agent = agents[2]!;
-    const commandId = await step({ content: 'touch "$(dirname "$0")/../must-not-exist"' });
+    const commandId = await step({ content: `touch "${work}/must-not-exist-$TATFLOW_MACHINE_ID"` });
     agent.signal('SIGSTOP'); // connected (Online) but not reading: the task waits in DELIVERING
     let result;
     try {
@@ -424,8 +425,16 @@ describe('cancelInvocations', () => {
     assert.equal(t.exitCode, null, 'no exit code for a process that never ran');
     const tasks = await tasksOf(tat, t.invocationId);
     assert.equal(tasks[0]!.TaskStatus, 'CANCELLED');
-    await sleep(1000); // the agent, running again, handles the kick it missed
-    assert.equal(existsSync(join(agent.dir, 'must-not-exist')), false);
+    // The agent, running again, handles the kick it missed. A task given to it afterwards ends
+    // only once it has done so (it fetches tasks in order), so its end is the moment to look.
+    const after = await run(acts.invokeChunk, {
+      region,
+      commandId: await step({ content: 'true' }),
+      instanceIds: [agent.instanceId],
+      key: 'k-after',
+    });
+    assert.equal((await waitFinal(tat, after.invocationId)).invocation.InvocationStatus, 'SUCCESS');
+    assert.equal(existsSync(join(work, `must-not-exist-${agent.machineId}`)), false);
   });
 });
 

@@ -2,21 +2,24 @@
 // error names, the environment a script sees, stdin closed, and cancel before the spawn.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { TaskExecutor, type FinishFields } from '../../agent/executor.js';
 import type { OutputChunk } from '../../agent/output.js';
 import type { AgentTaskMessage } from '../../tat/agent-protocol.js';
+import { taskUser } from '../../testkit/task-user.js';
+import { processesMatching } from '../helpers/invocations.js';
+import { waitFor } from '../../testkit/wait.js';
 
-const me = userInfo();
+// Tasks run as the test task user (a throwaway user with quiet login files when root).
+const me = taskUser();
 let n = 0;
 
 function executor() {
   const chunks: OutputChunk[] = [];
   const finishes: FinishFields[] = [];
-  const e = new TaskExecutor(join(mkdtempSync(join(tmpdir(), 'tatflow-exec-')), 'scripts'), {
+  const e = new TaskExecutor(join(me.dir('exec'), 'scripts'), {
     chunk: (_id, c) => chunks.push(c),
     finish: (_id, f) => finishes.push(f),
   });
@@ -30,7 +33,7 @@ function task(script: string, over: Partial<AgentTaskMessage> = {}): AgentTaskMe
     TimeOut: 30,
     Command: Buffer.from(script).toString('base64'),
     CommandType: 'SHELL',
-    Username: me.username,
+    Username: me.name,
     WorkingDirectory: tmpdir(),
     OutputCOSBucketUrl: '',
     OutputCOSKeyPrefix: '',
@@ -76,7 +79,7 @@ describe('start failures carry the reference error names', () => {
 
 test('the script sees its user, home, working directory and a closed stdin', async () => {
   const x = executor();
-  const dir = mkdtempSync(join(tmpdir(), 'tatflow-wd-'));
+  const dir = me.dir('wd');
   const result = await x.e.run(
     task(
       'echo "$USER $LOGNAME $HOME $(pwd)"; if read -r line; then echo got-input; else echo stdin-closed; fi',
@@ -86,7 +89,7 @@ test('the script sees its user, home, working directory and a closed stdin', asy
     ),
   );
   assert.equal(result, 'SUCCESS');
-  assert.equal(x.output(), `${me.username} ${me.username} ${me.homedir} ${dir}\nstdin-closed\n`);
+  assert.equal(x.output(), `${me.name} ${me.name} ${me.home} ${dir}\nstdin-closed\n`);
   assert.equal(x.finishes[0]!.ExitCode, 0);
   assert.equal(x.finishes[0]!.FinalLogIndex, 0);
 });
@@ -111,8 +114,9 @@ test('a cancel that arrives while the task is being prepared still terminates it
 
 test('killAll terminates every running task and waits for their reports', async () => {
   const x = executor();
-  const runs = [x.e.run(task('sleep 30')), x.e.run(task('sleep 30'))];
-  await new Promise((r) => setTimeout(r, 300));
+  const marker = `sleep 30${process.pid}`;
+  const runs = [x.e.run(task(marker)), x.e.run(task(marker))];
+  await waitFor(() => processesMatching(marker).length === 2, { what: 'both tasks running' });
   await x.e.killAll();
   assert.deepEqual(await Promise.all(runs), ['TERMINATED', 'TERMINATED']);
   assert.equal(x.finishes.length, 2);

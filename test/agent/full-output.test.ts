@@ -1,20 +1,23 @@
-// The whole output of a task with an OutputCOSBucketUrl (agent-protocol.md §5.2 step 5, §5.6):
-// written uncapped to `<id>.log` next to the script while the 24 KB excerpt is reported as usual,
-// and handed over with the finish; a file that cannot be created is OutputFileCreateFailed.
+// The whole output of a task with an OutputCOSBucketUrl (docs/agent-protocol-reference.md,
+// "Output"): written uncapped to `<id>.log` next to the script while the 24 KB excerpt is reported
+// as usual, and handed over with the finish; a file that cannot be created is
+// OutputFileCreateFailed.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { TaskExecutor, type FinishFields, type FullOutput } from '../../agent/executor.js';
 import type { OutputChunk } from '../../agent/output.js';
 import type { AgentTaskMessage } from '../../tat/agent-protocol.js';
+import { taskUser } from '../../testkit/task-user.js';
 
-const me = userInfo();
+// Tasks run as the test task user (a throwaway user with quiet login files when root).
+const me = taskUser();
 
 function setup() {
-  const dir = join(mkdtempSync(join(tmpdir(), 'tatflow-full-')), 'scripts');
+  const dir = join(me.dir('full'), 'scripts');
   const chunks: OutputChunk[] = [];
   const finishes: { fields: FinishFields; full: FullOutput | undefined }[] = [];
   const e = new TaskExecutor(dir, {
@@ -30,7 +33,7 @@ function task(id: string, script: string, over: Partial<AgentTaskMessage> = {}):
     TimeOut: 30,
     Command: Buffer.from(script).toString('base64'),
     CommandType: 'SHELL',
-    Username: me.username,
+    Username: me.name,
     WorkingDirectory: tmpdir(),
     OutputCOSBucketUrl: 'https://tatd.example/cos/logs',
     OutputCOSKeyPrefix: 'p/',

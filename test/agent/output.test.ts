@@ -1,5 +1,5 @@
-// Output capture rules (agent-protocol.md §5.5): 24576 bytes kept, the rest counted in Dropped,
-// chunks of at most 4096 bytes in order, and nothing lost at the final flush.
+// Output capture rules (docs/agent-protocol-reference.md, "Output"): 24576 bytes kept, the rest
+// counted in Dropped, chunks of at most 4096 bytes in order, and nothing lost at the final flush.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

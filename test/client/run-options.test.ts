@@ -1,20 +1,40 @@
-// `tatflow run` flags into the runbook input (client/run-options.ts): the rollout options, the
-// parameters of the built-in runbooks, --param/--params, and an error naming the flag for every bad
-// one.
+// `tatflow run` flags into the runbook input (client/run-options.ts, client/runbook-params.ts): the
+// rollout options, the parameters of the built-in runbooks from the flags the registry declares,
+// --param/--params, the runbook's schema, and an error naming the flag for every bad one.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { Command } from 'commander';
 import {
   rolloutOptions,
   runbookInput,
-  runbookParams,
+  runbookParams as paramsIn,
   runOptions,
   type RunFlags,
 } from '../../client/run-options.js';
+import { loadRunbooks } from '../../worker/runbook-files.js';
+import { defineRunbook } from '../../workflows/engine/define.js';
+import { builtInRunbooks, runbooksIn, type RunbookRegistry } from '../../workflows/registry.js';
+
+/** The built-in runbooks and two that declare no parameters (any are accepted), as old files do. */
+const registry: RunbookRegistry = builtInRunbooks.with(
+  runbooksIn(
+    {
+      custom: defineRunbook(() => ({
+        steps: [{ kind: 'command' as const, name: 'x', command: { content: 'true' } }],
+      })),
+      myRunbook: defineRunbook(() => ({
+        steps: [{ kind: 'command' as const, name: 'x', command: { content: 'true' } }],
+      })),
+    },
+    'test',
+  ),
+);
+const runbookParams = (runbook: string, f: RunFlags) => paramsIn(runbook, f, registry);
 
 const REGION = 'ap-guangzhou';
 const T: RunFlags = { targets: 'ins-a' };
@@ -395,8 +415,39 @@ describe('runbookParams: rollingAppUpdate', () => {
     throwsNaming(() => runbookParams('rollingAppUpdate', { ...full, appVersion: '' }), '--app-version');
   });
 
-  test('does not need --command', () => {
-    assert.equal('command' in runbookParams('rollingAppUpdate', { ...full, command: 'ignored' }), false);
+  test('does not take --command: refused, naming the flag and the flags it takes', () => {
+    throwsNaming(
+      () => runbookParams('rollingAppUpdate', { ...full, command: 'ignored' }),
+      '--command',
+      'rollingAppUpdate does not take it',
+      '--probe',
+    );
+  });
+
+  test('a --param version stays text, as its schema says (1.10 is not the number 1.1)', () => {
+    assert.equal(
+      runbookParams('rollingAppUpdate', { probe: 'p', deploy: 'd', param: ['version=1.10'] }).version,
+      '1.10',
+    );
+  });
+
+  test('an unknown parameter is refused, naming the ones it takes', () => {
+    throwsNaming(
+      () => runbookParams('rollingAppUpdate', { ...full, param: ['verison=2'] }),
+      'unknown parameter verison',
+      'version',
+    );
+  });
+
+  test('a parameter of the wrong type is refused by the schema, naming it', () => {
+    throwsNaming(
+      () =>
+        runbookParams('rollingAppUpdate', {
+          ...full,
+          params: '{"healthCheck":{"command":{"content":"x"},"retries":-1}}',
+        }),
+      'healthCheck.retries',
+    );
   });
 });
 
@@ -441,6 +492,41 @@ describe('runbookParams: patchFleet', () => {
     assert.deepEqual(runbookParams('patchFleet', { healthCheck: 'systemctl is-system-running' }), {
       postCheck: { content: 'systemctl is-system-running' },
     });
+  });
+
+  test('--health-retries, --health-interval and --health-on reach the post-check (they were dropped)', () => {
+    assert.deepEqual(
+      runbookParams('patchFleet', {
+        healthCheck: 'systemctl is-system-running',
+        healthRetries: '5',
+        healthInterval: '30',
+        healthOn: 'ins-lb',
+      }),
+      {
+        postCheck: { content: 'systemctl is-system-running' },
+        postCheckRetries: 5,
+        postCheckIntervalSeconds: 30,
+        postCheckOn: 'ins-lb',
+      },
+    );
+    // They tune the built-in post-check too, so they need no --health-check here.
+    assert.deepEqual(runbookParams('patchFleet', { healthRetries: '0' }), { postCheckRetries: 0 });
+    throwsNaming(() => runbookParams('patchFleet', { healthInterval: '0' }), '--health-interval');
+  });
+
+  test('the post-check settings build the health check the engine runs', () => {
+    const def = builtInRunbooks.require('patchFleet').spec.build({
+      postCheckRetries: 5,
+      postCheckIntervalSeconds: 30,
+      postCheckOn: 'ins-lb',
+    });
+    assert.equal(def.healthCheck?.retries, 5);
+    assert.equal(def.healthCheck?.intervalSeconds, 30);
+    assert.equal(def.healthCheck?.onInstance, 'ins-lb');
+    assert.deepEqual(
+      { ...builtInRunbooks.require('patchFleet').spec.build({}).healthCheck, command: undefined },
+      { command: undefined, retries: 2, intervalSeconds: 10 },
+    );
   });
 });
 
@@ -491,9 +577,74 @@ describe('runbookParams: --params and --param', () => {
     );
   });
 
-  test('a runbook a worker loaded: no required flags, and the built-in flags are not its parameters', () => {
+  test('a runbook that declares no parameters: no required flags, and other runbooks’ flags are refused', () => {
     assert.deepEqual(runbookParams('myRunbook', {}), {});
-    assert.deepEqual(runbookParams('myRunbook', { command: 'x', appVersion: '1', packages: 'a' }), {});
+    throwsNaming(
+      () => runbookParams('myRunbook', { command: 'x' }),
+      '--command',
+      'myRunbook does not take it',
+    );
+    throwsNaming(() => runbookParams('myRunbook', { timeout: '5' }), '--timeout', 'none');
+  });
+
+  test('the definition the parameters build is checked as the run will check it', () => {
+    const withBad = registry.with(
+      runbooksIn(
+        {
+          twoSteps: defineRunbook((p: { script?: string }) => ({
+            steps: [
+              { kind: 'command' as const, name: 'a', command: { content: p.script ?? 'true' } },
+              { kind: 'command' as const, name: 'a', command: { content: 'true' } },
+            ],
+          })),
+          needsDir: defineRunbook((p: { dir: string }) => ({
+            steps: [{ kind: 'command' as const, name: 'a', command: { content: `ls ${p.dir.trim()}` } }],
+          })),
+        },
+        'test',
+      ),
+    );
+    throwsNaming(
+      () => paramsIn('twoSteps', {}, withBad),
+      'twoSteps: invalid runbook definition',
+      'step 2 "a": another step has this name',
+    );
+    throwsNaming(() => paramsIn('needsDir', {}, withBad), 'needsDir does not build from these parameters');
+  });
+
+  test('an unknown runbook is refused, naming the known ones and --runbooks', () => {
+    throwsNaming(
+      () => paramsIn('nosuch', {}, builtInRunbooks),
+      'unknown runbook "nosuch"',
+      'rollingCommand',
+      '--runbooks',
+    );
+  });
+
+  test('a runbook file joins the registry: its flags and schema apply', async () => {
+    const example = fileURLToPath(new URL('../../../examples/runbooks/rotate-logs.ts', import.meta.url));
+    const withExample = await loadRunbooks([example]);
+    assert.deepEqual(paramsIn('rotateLogs', { dir: '/var/log/app', param: ['days=3'] }, withExample), {
+      dir: '/var/log/app',
+      days: 3,
+    });
+    throwsNaming(() => paramsIn('rotateLogs', {}, withExample), 'rotateLogs needs --dir');
+    throwsNaming(() => paramsIn('rotateLogs', { dir: 'relative' }, withExample), '--dir', 'absolute');
+    const cmd = runOptions(new Command('run'), withExample);
+    assert.ok(
+      cmd.options.some((o) => o.long === '--dir'),
+      'its flag is an option of run',
+    );
+  });
+
+  test('a runbook file that exports no runbook, or reuses a name, is refused', async () => {
+    const none = file('none.ts', 'export const x: number = 1;\n');
+    await assert.rejects(loadRunbooks([none]), /exports no runbook/);
+    const clash = file(
+      'clash.ts',
+      "import { defineRunbook } from 'tatflow/runbook';\nexport const rollingCommand = defineRunbook(() => ({ steps: [] }));\n",
+    );
+    await assert.rejects(loadRunbooks([clash]), /two runbooks are named rollingCommand/);
   });
 });
 
@@ -531,7 +682,7 @@ describe('runbookInput', () => {
 
 describe('the command line, through commander', () => {
   function parse(argv: string[]): { runbook: string; flags: RunFlags } {
-    const cmd = runOptions(new Command('run'))
+    const cmd = runOptions(new Command('run'), registry)
       .exitOverride()
       .configureOutput({ writeErr: () => {}, writeOut: () => {} });
     cmd.parse(argv, { from: 'user' });
@@ -580,12 +731,12 @@ describe('the command line, through commander', () => {
       '--deploy',
       'deploy {{version}}',
       '--app-version',
-      '1.4.0',
+      '1.0.0',
       '--params',
-      '{"extra":1}',
+      '{"version":"1.3.0"}',
       '--param',
-      'a=1',
-      'b=x',
+      'version=1.2.0',
+      'version=1.4.0',
     ]);
     assert.equal(runbook, 'rollingAppUpdate');
     const spec = (content: string) => ({
@@ -594,16 +745,13 @@ describe('the command line, through commander', () => {
       username: 'app',
       workingDirectory: '/srv/app',
     });
-    assert.deepEqual(runbookInput(runbook, flags, REGION), {
+    assert.deepEqual(runbookInput(runbook, flags, REGION, registry), {
       params: {
         probe: spec('cat VERSION'),
         deploy: spec('deploy {{version}}'),
         version: '1.4.0',
         healthCheck: { command: spec('curl -f localhost'), retries: 2, intervalSeconds: 3 },
         rollback: spec('deploy {{version}}'),
-        extra: 1,
-        a: 1,
-        b: 'x',
       },
       rollout: {
         region: REGION,
@@ -632,12 +780,12 @@ describe('the command line, through commander', () => {
       '--reboot',
       'always',
     ]);
-    assert.deepEqual(runbookInput(a.runbook, a.flags, REGION), {
+    assert.deepEqual(runbookInput(a.runbook, a.flags, REGION, registry), {
       params: { packages: ['a', 'b'], reboot: 'always' },
       rollout: { region: REGION, targets: { online: true }, shape: { kind: 'batches', batches: [1, '10%'] } },
     });
     const b = parse(['rollingCommand', '--managed-name', 'web', '--window', '5', '--command', 'ls']);
-    assert.deepEqual(runbookInput(b.runbook, b.flags, REGION).rollout, {
+    assert.deepEqual(runbookInput(b.runbook, b.flags, REGION, registry).rollout, {
       region: REGION,
       targets: { managedName: 'web' },
       shape: { kind: 'window', maxConcurrency: 5 },
@@ -660,7 +808,7 @@ describe('the command line, through commander', () => {
     ];
     for (const [argv, flag] of cases) {
       const { runbook, flags } = parse(argv);
-      throwsNaming(() => runbookInput(runbook, flags, REGION), flag);
+      throwsNaming(() => runbookInput(runbook, flags, REGION, registry), flag);
     }
   });
 });

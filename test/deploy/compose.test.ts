@@ -17,7 +17,7 @@ import { registerCodeCommand } from '../../client/commands/register-code.js';
 import { parseServerConfig } from '../../server/config.js';
 import { serverCommand } from '../../client/commands/server.js';
 import { workerCommand } from '../../client/commands/worker.js';
-import { TEMPORAL_CLI_VERSION, findTemporalCli } from '../../client/temporal-server.js';
+import { TEMPORAL_CLI_VERSION, findTemporalCli } from '../../temporal/dev-server.js';
 
 interface Service {
   build?: string;
@@ -105,6 +105,12 @@ test('ports, addresses and dependencies agree', () => {
   const uiPort = flagValue(temporal.command!, '--ui-port')!;
   assert.ok(publishes(temporal, grpcPort), `temporal publishes its gRPC port ${grpcPort}`);
   assert.ok(publishes(temporal, uiPort), `temporal publishes its Web UI port ${uiPort}`);
+
+  assert.equal(
+    flagValue(tatd.command!, '--temporal-address'),
+    `temporal:${grpcPort}`,
+    "tatd's invokers use the Temporal service, by its name and port",
+  );
 
   // The worker is configured through the environment (flags would do too; see client/settings.ts).
   const env = worker.environment!;

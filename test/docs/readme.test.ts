@@ -9,9 +9,9 @@ const root = new URL('../../../', import.meta.url);
 test("the README's runbook is examples/runbooks/rotate-logs.ts", () => {
   const readme = readFileSync(new URL('README.md', root), 'utf8');
   const example = readFileSync(new URL('examples/runbooks/rotate-logs.ts', root), 'utf8');
-  const shown = /```ts\n(import \{ defineRunbook \}[\s\S]*?)```/.exec(readme)?.[1];
+  const shown = /```ts\n(import \{ defineRunbook, z \}[\s\S]*?)```/.exec(readme)?.[1];
   assert.ok(shown, 'the README has the runbook');
-  assert.equal(shown, example.slice(example.indexOf('import { defineRunbook }')));
+  assert.equal(shown, example.slice(example.indexOf('import { defineRunbook, z }')));
 });
 
 test("the README's tatd config example is valid and shows the limits' defaults", async () => {

@@ -9,20 +9,20 @@
 
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { WebSocket } from 'ws';
 import { agentHeaders } from '../../agent/headers.js';
 import { derivedInstanceId } from '../../server/gateway/identity.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
+import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import { openAgentSocket, registerByHand, signedHeaders } from '../helpers/agent-wire.js';
 import { b64, invocation, tasksOf, waitFinal, type Task } from '../helpers/invocations.js';
-import { client, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { client, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { waitFor } from '../../testkit/wait.js';
+import { taskUser, taskDefaults } from '../../testkit/task-user.js';
 
 const ACCOUNT = { secretId: 'AKIDcos', secretKey: 'cos-secret', appId: '1300000101' };
 const OTHER = { secretId: 'AKIDcosother', secretKey: 'cos-other-secret', appId: '1300000102' };
@@ -30,8 +30,7 @@ const BUCKET = 'logs-1300000101';
 const GONE = 'gone-1300000101';
 const PRIVATE = 'private-1300000102';
 const URL_TTL_MS = 5000;
-const user = userInfo().username;
-const work = mkdtempSync(join(tmpdir(), 'tatflow-work-'));
+const work = taskUser().dir('work');
 
 // 16384 lines of 64 bytes: 1 MiB exactly.
 const MIB_SCRIPT = "seq -f '%063g' 1 16384";
@@ -87,7 +86,7 @@ before(async () => {
     ],
     openEnrollment: true,
     config: {
-      defaults: { username: user, workingDirectory: work },
+      defaults: taskDefaults(work),
       cos: {
         buckets: [{ name: BUCKET }, { name: GONE }, { name: PRIVATE, appId: OTHER.appId }],
         // Tests talk plain http to tatd: the development option.
@@ -182,8 +181,14 @@ describe('the whole output through the object store', () => {
     const url = new URL(mibTask.TaskResult!.OutputUrl!);
     const end = Number(url.searchParams.get('q-sign-time')!.split(';')[1]);
     assert.ok(end * 1000 - Date.now() <= URL_TTL_MS + 1000, 'valid for outputUrlTtlMs');
-    await sleep(end * 1000 - Date.now() + 1200);
-    const expired = await request('GET', url.toString());
+    const expired = await waitFor(
+      async () => {
+        const r = await request('GET', url.toString());
+        return r.status !== 200 && r;
+      },
+      { timeoutMs: URL_TTL_MS + 5000, what: 'the OutputUrl to expire' },
+    );
+    assert.ok(Date.now() >= end * 1000, 'refused only once its q-sign-time has passed');
     assert.equal(expired.status, 403);
     assert.equal(xmlCode(expired), 'AccessDenied');
     assert.match(expired.body.toString(), /expired/);
@@ -533,7 +538,7 @@ describe('what the object store keeps: object size, quota per account, removal w
       accounts: [`${ACCOUNT.secretId}:${ACCOUNT.secretKey}:${ACCOUNT.appId}`],
       openEnrollment: true,
       config: {
-        defaults: { username: user, workingDirectory: work },
+        defaults: taskDefaults(work),
         cos: {
           buckets: [{ name: LIMITED }],
           allowHttp: true,

@@ -3,17 +3,18 @@
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
+import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import { b64, outputOf, waitFinal } from '../helpers/invocations.js';
-import { client, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
-import { waitFor } from '../helpers/wait.js';
+import { client, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { waitFor } from '../../testkit/wait.js';
+import { taskDefaults } from '../../testkit/task-user.js';
 
 const ACCOUNT = { secretId: 'AKIDenroll', secretKey: 'enroll-secret', appId: '1600000001' };
 const accounts = [`${ACCOUNT.secretId}:${ACCOUNT.secretKey}:${ACCOUNT.appId}`];
-const config = { defaults: { username: userInfo().username, workingDirectory: tmpdir() } };
+const config = { defaults: taskDefaults() };
 const cleanup: (() => Promise<void>)[] = [];
 
 after(async () => {

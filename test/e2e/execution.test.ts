@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TatClient } from '../../tat/node/client.js';
-import { startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
+import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import {
+  agentCaughtUp,
   b64,
   invocation,
   outputOf,
@@ -15,17 +16,17 @@ import {
   waitFinal,
   waitTasks,
 } from '../helpers/invocations.js';
-import { client, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { userInfo } from 'node:os';
+import { client, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { waitFor } from '../../testkit/wait.js';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { taskUser, taskDefaults } from '../../testkit/task-user.js';
 
 const ACCOUNT = { secretId: 'AKIDexec', secretKey: 'exec-secret', appId: '1300000001' };
 const OTHER = { secretId: 'AKIDother', secretKey: 'other-secret', appId: '1300000002' };
-const user = userInfo().username;
-const work = mkdtempSync(join(tmpdir(), 'tatflow-work-'));
+const user = taskUser().name;
+const work = taskUser().dir('work');
 
 let tatd: Tatd;
 let tat: TatClient;
@@ -40,7 +41,7 @@ before(async () => {
     ],
     openEnrollment: true,
     config: {
-      defaults: { username: user, workingDirectory: work },
+      defaults: taskDefaults(work),
       timings: {
         deliveryTimeoutMs: 4000,
         taskTimeoutGraceMs: 3000,
@@ -85,7 +86,7 @@ describe('running commands', () => {
       assert.equal(t.TaskStatus, 'SUCCESS');
       assert.equal(t.TaskResult!.ExitCode, 0);
       // stderr is merged into stdout, in order
-      assert.equal(outputOf(t), `user=${user} dir=${work} home=${userInfo().homedir}\nto-stderr\n`);
+      assert.equal(outputOf(t), `user=${user} dir=${work} home=${taskUser().home}\nto-stderr\n`);
       assert.ok(t.StartTime && t.EndTime && t.TaskResult!.ExecStartTime && t.TaskResult!.ExecEndTime);
       assert.equal(t.CommandDocument!.WorkingDirectory, work);
     }
@@ -226,7 +227,7 @@ describe('time limits and cancellation', () => {
     } finally {
       agent.signal('SIGCONT');
     }
-    await sleep(1500); // the agent handles the buffered kick
+    await agentCaughtUp(tat, agent.instanceId); // it has handled the buffered kick
     assert.equal(existsSync(flag), false);
   });
 
@@ -244,7 +245,7 @@ describe('time limits and cancellation', () => {
     } finally {
       agent.signal('SIGCONT');
     }
-    await sleep(1500);
+    await agentCaughtUp(tat, agent.instanceId);
     assert.equal(existsSync(flag), false);
   });
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -19,14 +19,15 @@ import {
   waitAgents,
   type AgentProcess,
   type Registered,
-} from '../helpers/agents.js';
+} from '../../testkit/agents.js';
 import { b64, outputOf, waitFinal } from '../helpers/invocations.js';
-import { client, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { client, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { waitFor } from '../../testkit/wait.js';
+import { taskDefaults } from '../../testkit/task-user.js';
 
 const ACCOUNT = { secretId: 'AKIDmanaged', secretKey: 'managed-secret', appId: '1800000001' };
 const accounts = [`${ACCOUNT.secretId}:${ACCOUNT.secretKey}:${ACCOUNT.appId}`];
-const defaults = { username: userInfo().username, workingDirectory: tmpdir() };
+const defaults = taskDefaults();
 // One EffectiveTime hour lasts a second here: codes that must stay valid are made to never expire.
 const config = { defaults, timings: { registerCodeHourMs: 1000 } };
 const FOREVER = 100000;
@@ -86,10 +87,15 @@ const refusedLogs = (instanceId: string) =>
 describe('registering a machine', () => {
   test('register with a code, then run commands on the rins- instance', async () => {
     const code = await newCode({ InstanceNamePrefix: 'e2e-', RegisterLimit: 2 });
+    // A --tag that is not key=value is refused before anything is sent.
+    const bad = await registerAgent(tatd.url, { ...code, machineId: 'managed-1', tags: ['prod'] });
+    assert.equal(bad.status, 1);
+    assert.match(bad.output, /--tag: give key=value/);
     const reg = await registerAgent(tatd.url, {
       ...code,
       machineId: 'managed-1',
       sourceAddress: '127.0.0.3',
+      tags: ['env=prod', 'owner='],
     });
     assert.equal(reg.status, 0, reg.output);
     assert.match(reg.output, /^register success: rins-[a-z0-9]{8} \(saved in .*register\.json\)\n$/);
@@ -119,6 +125,10 @@ describe('registering a machine', () => {
     assert.equal(info!.MachineId, 'managed-1');
     assert.equal(info!.LocalIp, '127.0.0.3');
     assert.match(info!.InstanceName!, /^e2e-/);
+    assert.deepEqual(info!.Tags, [
+      { Key: 'env', Value: 'prod' },
+      { Key: 'owner', Value: '' },
+    ]);
     await waitFor(() => agent.lines.some((l) => l.includes('validate_instance success')), {
       what: 'ValidateInstance to succeed',
     });
@@ -253,7 +263,12 @@ describe('codes that do not allow a registration', () => {
     await failed({ ...disabled, machineId: 'disabled-1' }, /ResourceUnavailable: .*disabled/);
 
     const short = await newCode({ EffectiveTime: 1 });
-    await sleep(1300);
+    await waitFor(
+      async () =>
+        (await tat.DescribeRegisterCodes({ RegisterCodeIds: [short.registerCodeId] })).RegisterCodeSet?.[0]
+          ?.Enabled === false,
+      { what: 'the one-hour code to expire' },
+    );
     await failed({ ...short, machineId: 'expired-1' }, /ResourceUnavailable: .*expired/);
 
     const good = await newCode();

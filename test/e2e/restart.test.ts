@@ -4,23 +4,22 @@
 
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TatClient } from '../../tat/node/client.js';
-import { startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
+import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import { b64, outputOf, processesMatching, waitFinal, waitTasks } from '../helpers/invocations.js';
-import { client, startTatd, type Tatd } from '../helpers/tatd.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { client, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { waitFor } from '../../testkit/wait.js';
+import { taskUser, taskDefaults } from '../../testkit/task-user.js';
 
 const ACCOUNT = { secretId: 'AKIDrestart', secretKey: 'restart-secret', appId: '1400000001' };
-const work = mkdtempSync(join(tmpdir(), 'tatflow-work-'));
+const work = taskUser().dir('work');
 const options = {
   accounts: [`${ACCOUNT.secretId}:${ACCOUNT.secretKey}:${ACCOUNT.appId}`],
   openEnrollment: true,
   config: {
-    defaults: { username: userInfo().username, workingDirectory: work },
+    defaults: taskDefaults(work),
     timings: { taskTimeoutGraceMs: 2000, restartGraceMs: 15_000, sweepIntervalMs: 200 },
   },
 };
@@ -69,8 +68,12 @@ test('SIGKILL of tatd mid-run: every task reaches its right final state with its
   await waitTasks(tat, r2.InvocationId!, (t) => t[0]!.TaskStatus === 'RUNNING');
 
   await crashAndRestart(async () => {
+    // c wakes while tatd is down: it finds nobody there before tatd comes back.
+    const seen = c.lines.length;
     c.signal('SIGCONT');
-    await sleep(3000);
+    await waitFor(() => c.lines.slice(seen).some((l) => /"msg":"(cannot connect|reconnecting)"/.test(l)), {
+      what: 'agent c to find tatd gone',
+    });
   });
 
   const f1 = await waitFinal(tat, r1.InvocationId!, 60_000);

@@ -9,23 +9,24 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { TatClient } from '../../tat/node/client.js';
 import { agentPost, openAgentSocket, registerByHand, signedHeaders } from '../helpers/agent-wire.js';
-import { registerAgent, startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
+import { registerAgent, startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import { b64, waitFinal } from '../helpers/invocations.js';
-import { client, startTatd, type Tatd } from '../helpers/tatd.js';
+import { client, startTatd, type Tatd } from '../../testkit/tatd.js';
 import { makeTestCa, type TestCa } from '../helpers/tls.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../testkit/wait.js';
+import { taskDefaults, taskUser } from '../../testkit/task-user.js';
 
 const A = { secretId: 'AKIDtls', secretKey: 'tls-secret', appId: '1800000001' };
 const BUCKET = 'tls-out';
 const BIN = fileURLToPath(new URL('../../../bin/tatflow', import.meta.url));
 const CLIENT_MODULE = fileURLToPath(new URL('../../tat/node/client.js', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'tatflow-tls-work-'));
+const work = taskUser().dir('tls-work');
 
 let ca: TestCa;
 let tatd: Tatd;
@@ -38,7 +39,7 @@ before(async () => {
     accounts: [`${A.secretId}:${A.secretKey}:${A.appId}`],
     tls: { cert: ca.certFile, key: ca.keyFile },
     config: {
-      defaults: { username: userInfo().username, workingDirectory: work },
+      defaults: taskDefaults(work),
       cos: { buckets: [{ name: BUCKET }] },
     },
   });

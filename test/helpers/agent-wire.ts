@@ -1,7 +1,8 @@
-// The agent protocol spoken by hand, as the reference agent tat_agent does (agent-protocol.md §3):
-// JSON POSTs with no Content-Type, RegisterInstance with a fresh RSA-2048 key (PKCS#1 PEM), and
-// the signed headers of a registered agent, computed here with node:crypto alone (not with the
-// agent's code), so the server is checked against the specification.
+// The agent protocol spoken by hand, as the reference agent tat_agent does
+// (docs/agent-protocol-reference.md, "HTTP calls"): JSON POSTs with no Content-Type,
+// RegisterInstance with a fresh RSA-2048 key (PKCS#1 PEM), and the signed headers of a registered
+// agent, computed here with node:crypto alone (not with the agent's code), so the server is checked
+// against the specification.
 
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import http from 'node:http';
@@ -78,7 +79,7 @@ export interface WireIdentity {
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 export const newRandomKey = () => Array.from(randomBytes(32), (b) => ALNUM[b % ALNUM.length]).join('');
 
-/** The signed headers of §3.4; parts may be overridden (to forge or replay). */
+/** The signed headers (docs/agent-protocol-reference.md); parts may be overridden (to forge or replay). */
 export function signedHeaders(
   id: WireIdentity,
   o: { randomKey?: string; timestamp?: number; signWith?: string; machineId?: string } = {},
@@ -114,6 +115,8 @@ export async function registerByHand(
     hostname?: string;
     /** CA certificates trusted for an https:// tatd. */
     ca?: Buffer;
+    /** tatd's extension of RegisterInstance. */
+    tags?: { Key: string; Value: string }[];
   } = {},
 ): Promise<{ answer: AgentAnswer; identity: WireIdentity | undefined }> {
   const keys = o.keys ?? rsaKeyPair();
@@ -129,6 +132,7 @@ export async function registerByHand(
       Hostname: o.hostname ?? 'wire-host',
       LocalIp: o.localAddress ?? '127.0.0.1',
       SystemName: 'Linux',
+      ...(o.tags ? { Tags: o.tags } : {}),
     },
     o.localAddress,
     o.ca,

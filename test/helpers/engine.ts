@@ -5,8 +5,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, WorkflowFailedError, type Connection, type WorkflowHandle } from '@temporalio/client';
@@ -15,16 +14,19 @@ import type { WorkflowBundle } from '@temporalio/worker';
 import type { TatClient } from '../../tat/node/client.js';
 import { pino } from 'pino';
 import { bundleRunbooks } from '../../worker/bundle.js';
-import { installTemporalLogger } from '../../worker/logging.js';
+import { installTemporalLogger } from '../../temporal/logging.js';
 import { startWorker, type RunningWorker } from '../../worker/main.js';
+import { loadRunbooks } from '../../worker/runbook-files.js';
+import { taskQueueOf } from '../../workflows/registry.js';
 import { progressQuery } from '../../workflows/engine/messages.js';
 import type { RolloutOptions, RolloutState, RunbookInput } from '../../workflows/engine/types.js';
 import { fleetMachineIds } from '../../agent/main.js';
 import { derivedInstanceId } from '../../server/gateway/identity.js';
-import { startAgent, waitAgents, type AgentProcess } from './agents.js';
-import { client, startTatd, type Tatd } from './tatd.js';
-import { sharedTemporal } from './temporal.js';
-import { waitFor } from './wait.js';
+import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
+import { client, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { sharedTemporal } from '../../testkit/temporal.js';
+import { waitFor } from '../../testkit/wait.js';
+import { taskUser, taskDefaults } from '../../testkit/task-user.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/tatflow', import.meta.url));
 export const ACCOUNT = { secretId: 'AKIDengine', secretKey: 'engine-secret', appId: '1400000001' };
@@ -121,12 +123,12 @@ installTemporalLogger(pino({ level: 'error', base: { service: 'worker' } }, pino
 
 export async function startEngine(o: EngineOptions): Promise<Engine> {
   const temporal = o.temporal ?? (await sharedTemporal());
-  const work = mkdtempSync(join(tmpdir(), 'tatflow-engine-work-'));
+  const work = taskUser().dir('engine-work');
   const tatd = await startTatd({
     accounts: [`${ACCOUNT.secretId}:${ACCOUNT.secretKey}:${ACCOUNT.appId}`],
     openEnrollment: true,
     config: {
-      defaults: { username: userInfo().username, workingDirectory: work },
+      defaults: taskDefaults(work),
       timings: {
         deliveryTimeoutMs: 10_000,
         taskTimeoutGraceMs: 3000,
@@ -157,6 +159,12 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     : agents.map((a) => a.instanceId);
   for (let i = 0; i < ids.length; i += 100) await waitAgents(tat, ids.slice(i, i + 100), 'Online', 60_000);
   const tatConfig = { endpoint: tatd.url, secretId: ACCOUNT.secretId, secretKey: ACCOUNT.secretKey };
+  // A runbook file's runs go to its own queue, which the worker polls (workflows/registry.ts).
+  const registry = await loadRunbooks(o.userRunbooks ?? []);
+  const queueOf = (runbook: string) => {
+    const r = registry.get(runbook);
+    return r ? taskQueueOf(r, o.taskQueue) : o.taskQueue;
+  };
   let worker: RunningWorker | undefined;
   const started: { runbook: string; handle: WorkflowHandle }[] = [];
   const engine: Engine = {
@@ -198,7 +206,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         rollout: { region: REGION, targets: { instanceIds: ids }, pollIntervalMs: 200, ...rollout },
       };
       const h = await engine.client.workflow.start(runbook, {
-        taskQueue: o.taskQueue,
+        taskQueue: queueOf(runbook),
         workflowId: id ?? `${o.taskQueue}-${++runNo}-${Date.now()}`,
         args: [input],
       });

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import type { TatClient } from '../../tat/node/client.js';
 import { isFinalInvocationStatus, type InvocationStatus } from '../../tat/status.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../../testkit/wait.js';
 
 export type Task = NonNullable<
   Awaited<ReturnType<TatClient['DescribeInvocationTasks']>>['InvocationTaskSet']
@@ -58,6 +58,18 @@ export async function waitFinal(
     { timeoutMs, what: `invocation ${invocationId} to end` },
   );
   return { invocation: inv, tasks: await tasksOf(client, invocationId) };
+}
+
+/**
+ * Runs `true` on one instance and waits until it succeeded. An agent fetches its tasks in order,
+ * so when this returns it has handled every kick given to it before: the moment to check that an
+ * earlier task (cancelled, or never delivered) did not run.
+ */
+export async function agentCaughtUp(client: TatClient, instanceId: string): Promise<void> {
+  const { InvocationId } = await client.RunCommand({ Content: b64('true'), InstanceIds: [instanceId] });
+  const { invocation: inv } = await waitFinal(client, InvocationId!);
+  if (inv.InvocationStatus !== 'SUCCESS')
+    throw new Error(`a probe task on ${instanceId} ended ${inv.InvocationStatus}, not SUCCESS`);
 }
 
 /** Processes whose command line contains `marker` (pgrep -f). */

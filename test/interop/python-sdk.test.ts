@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { DEFAULT_ACCOUNT, startTatd, type Tatd } from '../helpers/tatd.js';
+import { DEFAULT_ACCOUNT, startTatd, type Tatd } from '../../testkit/tatd.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../../', import.meta.url));

@@ -1,6 +1,6 @@
 // tatd's agent side spoken on the wire exactly as the reference agent tat_agent does
-// (agent-protocol.md §8.2): a WebSocket that only carries kicks, and JSON POSTs with no
-// Content-Type to /agent/invoke. No agent of ours is involved.
+// (docs/agent-protocol-reference.md, "HTTP calls"): a WebSocket that only carries kicks, and JSON
+// POSTs with no Content-Type to /agent/invoke. No agent of ours is involved.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -9,8 +9,8 @@ import { derivedInstanceId } from '../../server/gateway/identity.js';
 import type { AgentTaskMessage } from '../../tat/agent-protocol.js';
 import type { TatClient } from '../../tat/node/client.js';
 import { b64, waitTasks } from '../helpers/invocations.js';
-import { client, DEFAULT_ACCOUNT, startTatd, type Tatd } from '../helpers/tatd.js';
-import { waitFor } from '../helpers/wait.js';
+import { client, DEFAULT_ACCOUNT, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { waitFor } from '../../testkit/wait.js';
 
 const MACHINE = 'wire-machine-1';
 const headers = { MachineId: MACHINE, 'Tat-Version': '1.1.9', 'Tat-KernelName': 'Linux' };

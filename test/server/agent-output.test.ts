@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { userInfo } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import type { WebSocket } from 'ws';
@@ -16,10 +15,11 @@ import { agentHeaders } from '../../agent/headers.js';
 import { derivedInstanceId } from '../../server/gateway/identity.js';
 import type { TatClient } from '../../tat/node/client.js';
 import { agentPost, openAgentSocket, type AgentAnswer } from '../helpers/agent-wire.js';
-import { startAgent, waitAgents } from '../helpers/agents.js';
+import { startAgent, waitAgents } from '../../testkit/agents.js';
 import { b64, tasksOf, waitFinal } from '../helpers/invocations.js';
-import { client, DEFAULT_ACCOUNT, startTatd, type Tatd } from '../helpers/tatd.js';
-import { waitFor } from '../helpers/wait.js';
+import { client, DEFAULT_ACCOUNT, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { waitFor } from '../../testkit/wait.js';
+import { taskDefaults } from '../../testkit/task-user.js';
 
 const MACHINE = 'output-wire';
 const headers = agentHeaders(MACHINE);
@@ -162,7 +162,7 @@ describe('our agent', () => {
       openEnrollment: true,
       config: {
         agents: { outputBytesPerTask: 6000 },
-        defaults: { username: userInfo().username, workingDirectory: '/tmp' },
+        defaults: taskDefaults(),
       },
     });
   });

@@ -1,7 +1,8 @@
-// Authentication and the API 3.0 envelope (tat-api.md §1, §7.1, §9, §11) against the real tatd:
-// the AuthFailure codes, version, action and region checks, the exact response headers, every
-// signing style an official client sends (TC3 POST and GET, v1 HmacSHA1/HmacSHA256 from both Node
-// SDKs, the Python SDK's host-with-port signing), and what each account may see.
+// Authentication and the API 3.0 envelope (docs/tat-api-reference.md, "Requests", "Error codes",
+// "Signing", "Endpoints and proxies") against the real tatd: the AuthFailure codes, version, action
+// and region checks, the exact response headers, every signing style an official client sends (TC3
+// POST and GET, v1 HmacSHA1/HmacSHA256 from both Node SDKs, the Python SDK's host-with-port
+// signing), and what each account may see.
 
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -9,7 +10,7 @@ import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { tc3Authorization, tc3Signature, type Tc3Input } from '../../tat/node/signing.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { client, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
+import { client, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -237,7 +238,7 @@ describe('the response envelope', () => {
 });
 
 describe('signing styles of the official clients', () => {
-  test('the TC3 test vector of tat-api.md §9.2', () => {
+  test('the TC3 test vector of docs/tat-api-reference.md, "Signing"', () => {
     const input: Tc3Input = {
       secretKey: 'SECRETEXAMPLE',
       service: 'tat',

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PUBLIC_COMMANDS } from '../../server/public/commands.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { nextSecond } from '../helpers/wait.js';
-import { client, DEFAULT_ACCOUNT, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
+import { nextSecond } from '../../testkit/wait.js';
+import { client, DEFAULT_ACCOUNT, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 const unb64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
@@ -21,7 +21,7 @@ let tatd: Tatd;
 const inRegion = (region: string): TatClient => client(tatd, { ...DEFAULT_ACCOUNT, region });
 
 before(async () => {
-  tatd = await startTatd();
+  tatd = await startTatd({ builtInDefaults: true });
 });
 
 after(async () => {

@@ -1,5 +1,6 @@
 // Form and query parameters (v1 signature, TC3 GET) into the JSON shape of an action
-// (server/api/decode.ts, tat-api.md §1.2): unflattening, and coercion to the schema's types.
+// (server/api/decode.ts, docs/tat-api-reference.md, "Requests"): unflattening, and coercion to the
+// schema's types.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

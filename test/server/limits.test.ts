@@ -12,8 +12,8 @@ import { agentHeaders } from '../../agent/headers.js';
 import type { TatClient } from '../../tat/node/client.js';
 import { tc3Authorization } from '../../tat/node/signing.js';
 import { agentPost, openAgentSocket, registerByHand } from '../helpers/agent-wire.js';
-import { client, startTatd, type Tatd } from '../helpers/tatd.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { client, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { sleep, waitFor } from '../../testkit/wait.js';
 
 const A = { secretId: 'AKIDlimits', secretKey: 'limits-secret', appId: '1910000001' };
 const B = { secretId: 'AKIDlimitsb', secretKey: 'limits-secret-b', appId: '1910000002' };

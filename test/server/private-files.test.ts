@@ -13,7 +13,7 @@ import { derivedInstanceId } from '../../server/gateway/identity.js';
 import { cosAuthorization, cosKeyPath, outputObjectKey } from '../../tat/node/cos.js';
 import { agentPost, openAgentSocket } from '../helpers/agent-wire.js';
 import { b64 } from '../helpers/invocations.js';
-import { client, DEFAULT_ACCOUNT, startTatd, type Tatd } from '../helpers/tatd.js';
+import { client, DEFAULT_ACCOUNT, startTatd, type Tatd } from '../../testkit/tatd.js';
 
 const BUCKET = 'private-out';
 const MACHINE = 'files-machine';

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TatClient } from '../../tat/node/client.js';
-import { client, DEFAULT_ACCOUNT, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
-import { waitFor } from '../helpers/wait.js';
+import { client, DEFAULT_ACCOUNT, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { waitFor } from '../../testkit/wait.js';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 

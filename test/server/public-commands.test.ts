@@ -5,18 +5,9 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
@@ -25,14 +16,15 @@ import { PUBLIC_COMMANDS } from '../../server/public/commands.js';
 import { PUBLIC_SCENES } from '../../server/public/scenes.js';
 import { findPlaceholders, isDocumentedCode, isId, LIMITS } from '../../tat/index.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
+import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import { b64, outputOf, waitFinal, type Task } from '../helpers/invocations.js';
-import { client, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
+import { client, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { taskUser, taskDefaults } from '../../testkit/task-user.js';
 
 const ACCOUNT = { secretId: 'AKIDpublic', secretKey: 'public-secret', appId: '1400000001' };
 const OTHER = { secretId: 'AKIDpublic2', secretKey: 'public-secret-2', appId: '1400000002' };
-const user = userInfo().username;
-const work = mkdtempSync(join(tmpdir(), 'tatflow-public-'));
+const user = taskUser().name;
+const work = taskUser().dir('public');
 const UNAVAILABLE = { Region: 'ap-mumbai', RegionName: 'South Asia (Mumbai)', RegionState: 'UNAVAILABLE' };
 const NAMES = PUBLIC_COMMANDS.map((c) => c.name);
 const idOf = (name: string) => PUBLIC_COMMANDS.find((c) => c.name === name)!.id;
@@ -105,7 +97,7 @@ before(async () => {
     ],
     openEnrollment: true,
     config: {
-      defaults: { username: user, workingDirectory: work },
+      defaults: taskDefaults(work),
       regions: [...DEFAULT_REGIONS, UNAVAILABLE],
       quotas: { command: 2 },
     },
@@ -651,6 +643,7 @@ describe('InvokeCommand of public commands on real agents', () => {
     const now = Date.now() / 1000;
     utimesSync(old, now - 10 * day, now - 10 * day);
     utimesSync(recent, now - 2 * day, now - 2 * day);
+    taskUser().own(dir);
     const { task, out } = await runOne('TAT_RotateLogs', { directory: `${dir}/` });
     assert.equal(task.TaskStatus, 'SUCCESS', out);
     const rotated = /rotated app\.log \(1 KB\) -> (app\.log\.\d{8}-\d{6}\.gz)\n/.exec(out);

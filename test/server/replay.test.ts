@@ -16,7 +16,7 @@ import type { TatClient } from '../../tat/node/client.js';
 import { tc3Authorization, v1Signature, v1StringToSign } from '../../tat/node/signing.js';
 import { openAgentSocket } from '../helpers/agent-wire.js';
 import { b64 } from '../helpers/invocations.js';
-import { client, startTatd, type Tatd } from '../helpers/tatd.js';
+import { client, startTatd, type Tatd } from '../../testkit/tatd.js';
 
 const A = { secretId: 'AKIDreplay', secretKey: 'replay-secret', appId: '1900000001' };
 const ELSEWHERE = '127.0.0.2';

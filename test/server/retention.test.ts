@@ -4,18 +4,19 @@
 // large purge runs in small transactions while the API keeps answering.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { WebSocket } from 'ws';
 import { derivedInstanceId } from '../../server/gateway/identity.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { startAgent, waitAgents, type AgentProcess } from '../helpers/agents.js';
+import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import { b64, waitFinal } from '../helpers/invocations.js';
-import { client, startTatd, type Tatd } from '../helpers/tatd.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { client, startTatd, type Tatd } from '../../testkit/tatd.js';
+import { sleep, waitFor } from '../../testkit/wait.js';
+import { taskUser, taskDefaults } from '../../testkit/task-user.js';
+import { sharedTemporal, stopSharedTemporal } from '../../testkit/temporal.js';
 
 const ACCOUNT = { secretId: 'AKIDret', secretKey: 'ret-secret', appId: '1300000201' };
 const OTHER = { secretId: 'AKIDretother', secretKey: 'ret-other', appId: '1300000202' };
@@ -23,8 +24,7 @@ const ACCOUNTS = [
   `${ACCOUNT.secretId}:${ACCOUNT.secretKey}:${ACCOUNT.appId}`,
   `${OTHER.secretId}:${OTHER.secretKey}:${OTHER.appId}`,
 ];
-const user = userInfo().username;
-const work = mkdtempSync(join(tmpdir(), 'tatflow-work-'));
+const work = taskUser().dir('work');
 const DAY_S = 86400;
 
 /** Read-only look at tatd's store, for what the API does not show (output rows, temporary commands). */
@@ -49,11 +49,11 @@ async function taskCount(tat: TatClient, invocationId: string): Promise<number> 
   return r.TotalCount!;
 }
 
-async function startWith(retention: object, machineId: string) {
+async function startWith(retention: object, machineId: string, config: object = {}) {
   const tatd = await startTatd({
     accounts: ACCOUNTS,
     openEnrollment: true,
-    config: { defaults: { username: user, workingDirectory: work }, retention },
+    config: { defaults: taskDefaults(work), retention, ...config },
   });
   const tat = client(tatd, ACCOUNT);
   const agent = startAgent(tatd.url, { machineId, account: ACCOUNT.appId });
@@ -61,7 +61,10 @@ async function startWith(retention: object, machineId: string) {
   return { tatd, tat, agent };
 }
 
-after(() => rmSync(work, { recursive: true, force: true }));
+after(async () => {
+  rmSync(work, { recursive: true, force: true });
+  await stopSharedTemporal();
+});
 
 describe('older than maxAgeDays', () => {
   const AGE_S = 4;
@@ -92,7 +95,9 @@ describe('older than maxAgeDays', () => {
       countRows(tatd, 'select count(*) n from task_output where task_id = ?', oldTask!.InvocationTaskId!),
       1,
     );
-    await sleep(2000);
+    // Not a wait for a state but the scenario's clock: "recent" is made half the age later, so
+    // there is a 2 s stretch in which the old invocations are past the age and it is not.
+    await sleep((AGE_S / 2) * 1000);
     const recent = await tat.RunCommand({ Content: b64('echo recent'), InstanceIds: [id] });
     await waitFinal(tat, recent.InvocationId!);
 
@@ -240,5 +245,63 @@ describe('a large purge', () => {
     );
     assert.ok(during.length >= 3, `only ${during.length} calls were answered during the purge`);
     for (const c of during) assert.ok(c.end - c.start < 1000, `a call took ${c.end - c.start} ms`);
+  });
+});
+
+describe('invoker records', () => {
+  const AGE_S = 4;
+  let tatd: Tatd;
+  let tat: TatClient;
+  let agent: AgentProcess;
+
+  before(async () => {
+    const temporal = await sharedTemporal();
+    ({ tatd, tat, agent } = await startWith({ maxAgeDays: AGE_S / DAY_S, intervalMs: 200 }, 'ret-invoker', {
+      temporalAddress: temporal.address,
+    }));
+  });
+  after(async () => {
+    await agent.stop();
+    await tatd.stop();
+  });
+
+  test('age out: with the invocation a fire started, and those of fires that started nothing', async () => {
+    const { CommandId } = await tat.CreateCommand({
+      CommandName: 'ret-invoker',
+      Content: b64('echo {{a}}'),
+      EnableParameter: true,
+      DefaultParameters: '{"a":"1"}',
+    });
+    const at = Math.ceil((Date.now() + 4000) / 1000) * 1000;
+    const once = (name: string, parameters?: string) =>
+      tat
+        .CreateInvoker({
+          Name: name,
+          Type: 'SCHEDULE',
+          CommandId: CommandId!,
+          InstanceIds: [agent.instanceId],
+          ...(parameters ? { Parameters: parameters } : {}),
+          ScheduleSettings: { Policy: 'ONCE', InvokeTime: new Date(at).toISOString() },
+        })
+        .then((r) => r.InvokerId!);
+    const started = await once('starts one', '{"a":"2"}');
+    // Without the default, the other's {{a}} has no value: its fire is refused (LackOfParameterInfo).
+    const refused = await once('refused');
+    await tat.ModifyCommand({ CommandId: CommandId!, DefaultParameters: '{}' });
+    const records = async () =>
+      (await tat.DescribeInvokerRecords({ InvokerIds: [started, refused] })).InvokerRecordSet!;
+    const both = await waitFor(async () => ((await records()).length === 2 ? await records() : undefined), {
+      timeoutMs: 30_000,
+      what: 'both fires recorded',
+    });
+    const byId = new Map(both.map((r) => [r.InvokerId, r]));
+    assert.match(byId.get(started)!.InvocationId!, /^inv-/);
+    assert.equal(byId.get(refused)!.InvocationId, '');
+    assert.match(byId.get(refused)!.Reason!, /LackOfParameterInfo/);
+    await waitFor(async () => (await records()).length === 0, {
+      timeoutMs: 20_000,
+      what: 'both records removed once old',
+    });
+    assert.deepEqual(await listed(tat, [byId.get(started)!.InvocationId!]), []);
   });
 });

@@ -1,14 +1,14 @@
-// Every invalid request the TAT API spec names (tat-api.md §3, §6, §8) gets its error code from the
-// real tatd through the official SDK, and every code answered is one the action documents
-// (isDocumentedCode): clients switch on these codes. Run/Invoke cases use well-formed but unknown
-// instance ids: they get past the parameter checks and then fail with InstanceNotFound, so no
-// agent is needed. Limits at the boundary are accepted.
+// Every invalid request the TAT API spec names (docs/tat-api-reference.md, "Actions", "Custom
+// parameters", "Limits") gets its error code from the real tatd through the official SDK, and every
+// code answered is one the action documents (isDocumentedCode): clients switch on these codes.
+// Run/Invoke cases use well-formed but unknown instance ids: they get past the parameter checks and
+// then fail with InstanceNotFound, so no agent is needed. Limits at the boundary are accepted.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isDocumentedCode, type ActionName } from '../../tat/error-codes.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { client, DEFAULT_ACCOUNT, expectTatError, startTatd, type Tatd } from '../helpers/tatd.js';
+import { client, DEFAULT_ACCOUNT, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
@@ -69,7 +69,7 @@ const sixValues = ['a', 'b', 'c', 'd', 'e', 'f'];
 const elevenFilters = Array.from({ length: 11 }, () => ({ Name: 'command-type', Values: ['SHELL'] }));
 const INSTANCE = ['ins-aaaaaaaa'];
 
-/** Invalid custom-parameter JSON texts and their codes (tat-api.md §6). */
+/** Invalid custom-parameter JSON texts and their codes (docs/tat-api-reference.md, "Custom parameters"). */
 const BAD_PARAMETERS: [string, string, string][] = [
   ['not JSON', '{a:1', 'InvalidParameterValue.ParameterInvalidJsonFormat'],
   ['a JSON array', '["a"]', 'InvalidParameterValue.ParameterInvalidJsonFormat'],

@@ -1,5 +1,6 @@
-// Custom parameters (tat/params.ts, tat-api.md §6): parsing the JSON texts with their error codes,
-// finding placeholders, substitution, masking of hidden values, and the values of a run.
+// Custom parameters (tat/params.ts, docs/tat-api-reference.md, "Custom parameters"): parsing the
+// JSON texts with their error codes, finding placeholders, substitution, masking of hidden values,
+// and the values of a run.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

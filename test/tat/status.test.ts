@@ -1,4 +1,5 @@
-// How task statuses fold into the invocation status (tat/status.ts, the rule of tat-api.md §5.2).
+// How task statuses fold into the invocation status (tat/status.ts, the rule of
+// docs/tat-api-reference.md, "Task and invocation statuses").
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

@@ -14,10 +14,16 @@ import {
 import type { RolloutState } from '../../workflows/engine/types.js';
 import { lines, runFailure, startEngine, type Engine } from '../helpers/engine.js';
 import { processesMatching } from '../helpers/invocations.js';
-import { stopSharedTemporal } from '../helpers/temporal.js';
-import { sleep } from '../helpers/wait.js';
+import { stopSharedTemporal } from '../../testkit/temporal.js';
+import { stays, waitFor } from '../../testkit/wait.js';
 
 let e: Engine;
+/**
+ * Why watching for 1 s is enough to see a batch that should not start: a dispatched batch reaches
+ * its agents and writes its line in well under 200 ms here (the runbook-overhead bench measures
+ * ~50 ms of engine time per batch), so a gate or pause that let one through would show in 1 s.
+ */
+const DISPATCH_WHY = 'a wrongly dispatched batch writes its line within ~200 ms; 1 s is five times that';
 
 before(async () => {
   e = await startEngine({ taskQueue: 'control', agents: 5 });
@@ -46,8 +52,11 @@ test('an approval gate after the canary waits; approve lets the run go on and is
   );
   const s = await e.waitProgress(h, (p) => p.gate?.name === 'after canary', 'the gate after the canary');
   assert.equal(s.status, 'waiting for approval');
-  await sleep(1000);
-  assert.equal(lines(log).length, 1, 'only the canary ran while the gate waits');
+  await stays(() => lines(log).length === 1, {
+    forMs: 1000,
+    what: 'only the canary ran while the gate waits',
+    why: DISPATCH_WHY,
+  });
   await refused(h.executeUpdate(approveUpdate, { args: [{ by: '' }] }), /"by" is required/);
   const answer = await h.executeUpdate(approveUpdate, {
     args: [{ by: 'alice', comment: 'canary looks fine' }],
@@ -109,8 +118,11 @@ test('pause holds before the next batch; resume goes on', async () => {
     'paused after batch 1',
   );
   assert.equal(held.batches[1]!.status, 'pending');
-  await sleep(1500);
-  assert.equal(lines(log).length, 1, 'nothing new starts while paused');
+  await stays(() => lines(log).length === 1, {
+    forMs: 1000,
+    what: 'nothing new starts while paused',
+    why: DISPATCH_WHY,
+  });
   await h.executeUpdate(resumeUpdate, { args: [{ by: 'carol' }] });
   const s: RolloutState = await h.result();
   assert.equal(s.status, 'succeeded');
@@ -135,8 +147,9 @@ test('abort mid-batch cancels the invocations, leaves no remote process, and rol
   );
   const s0 = await e.progress(h);
   const first = s0.batches[0]!.targets;
-  for (let i = 0; i < 100 && processesMatching(marker).length < 2; i++) await sleep(100);
-  assert.equal(processesMatching(marker).length, 2, 'both targets of batch 1 run the command');
+  await waitFor(() => processesMatching(marker).length === 2, {
+    what: 'both targets of batch 1 to run the command',
+  });
   await h.executeUpdate(abortUpdate, { args: [{ by: 'dave', comment: 'wrong build' }] });
   assert.match(await runFailure(h), /aborted by dave: wrong build/);
   assert.deepEqual(processesMatching(marker), [], 'no remote process is left');
@@ -156,8 +169,7 @@ test('cancelling the workflow cleans up like abort: no remote process is left', 
     { command: { content: marker, timeout: 300 } },
     { shape: { kind: 'batches', batches: [5] } },
   );
-  for (let i = 0; i < 150 && processesMatching(marker).length < 5; i++) await sleep(100);
-  assert.equal(processesMatching(marker).length, 5);
+  await waitFor(() => processesMatching(marker).length === 5, { what: 'the 5 targets to run the command' });
   await h.cancel();
   const err = await h.result().then(
     () => undefined,

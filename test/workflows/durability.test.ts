@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { RolloutState } from '../../workflows/engine/types.js';
 import { startEngine, type Engine } from '../helpers/engine.js';
-import { stopSharedTemporal } from '../helpers/temporal.js';
-import { waitFor } from '../helpers/wait.js';
+import { stopSharedTemporal } from '../../testkit/temporal.js';
+import { waitFor } from '../../testkit/wait.js';
 
 let e: Engine;
 
@@ -58,8 +58,16 @@ test('tatd killed and restarted mid-batch: the run resumes and no target ran twi
     async () => (await e.progress(h)).batches[0]?.targets.every((id) => existsSync(join(marks, id))),
     { what: 'batch 1 running' },
   );
+  const seen = e.agents.map((a) => a.lines.length);
   await e.tatd.kill('SIGKILL');
-  await new Promise((r) => setTimeout(r, 1500));
+  // Down long enough that every agent has found it gone (and the run's polls fail meanwhile).
+  await waitFor(
+    () =>
+      e.agents.every((a, i) =>
+        a.lines.slice(seen[i]).some((l) => /"msg":"(disconnected|cannot connect)"/.test(l)),
+      ),
+    { what: 'every agent to lose tatd' },
+  );
   await e.tatd.restart();
   // Agents come back over a few seconds; batch 2 waits for them instead of giving them up.
   const s: RolloutState = await h.result();

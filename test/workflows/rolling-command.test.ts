@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { RolloutState } from '../../workflows/engine/types.js';
-import { waitAgents } from '../helpers/agents.js';
+import { waitAgents } from '../../testkit/agents.js';
 import { lines, runFailure, startEngine, type Engine } from '../helpers/engine.js';
-import { stopSharedTemporal } from '../helpers/temporal.js';
+import { stopSharedTemporal } from '../../testkit/temporal.js';
 
 let e: Engine;
 

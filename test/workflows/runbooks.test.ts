@@ -19,15 +19,41 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { RolloutState } from '../../workflows/engine/types.js';
 import { runFailure, startEngine, type Engine } from '../helpers/engine.js';
-import { stopSharedTemporal } from '../helpers/temporal.js';
-import { sleep } from '../helpers/wait.js';
+import { stopSharedTemporal } from '../../testkit/temporal.js';
+import { waitFor } from '../../testkit/wait.js';
+import { taskUser } from '../../testkit/task-user.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../examples/runbooks/rotate-logs.ts', import.meta.url));
+const ROLES = fileURLToPath(new URL('../../../test/fixtures/runbooks/named-like-roles.ts', import.meta.url));
 
 let e: Engine;
 let shims: string;
 let rebootWatcher: NodeJS.Timeout | undefined;
 const restarts = new Map<string, number>();
+
+/** Waits until tatd saw the agent of `id` go offline and then answered a status call about the fleet. */
+async function seenOffline(id: string): Promise<void> {
+  const at = (l: Record<string, unknown>) => l.time as number;
+  const gone = await waitFor(
+    () =>
+      e.tatd
+        .logs()
+        .find((l) => l.msg === 'agent offline' && l.instanceId === id && !checked.has(`${id}@${at(l)}`)),
+    { what: `tatd to see ${id} go offline` },
+  );
+  checked.add(`${id}@${at(gone)}`);
+  await waitFor(
+    () =>
+      e.tatd
+        .logs()
+        .some(
+          (l) => l.msg === 'api call' && l.action === 'DescribeAutomationAgentStatus' && at(l) > at(gone),
+        ),
+    { what: `the engine to look at the fleet while ${id} is down` },
+  );
+}
+/** The offline moments already used, one per simulated reboot. */
+const checked = new Set<string>();
 
 function writeShims(dir: string, instance: string, work: string): void {
   mkdirSync(dir, { recursive: true });
@@ -49,16 +75,18 @@ before(async () => {
   const work0 = join('/tmp', `tatflow-runbooks-${process.pid}`);
   shims = join(work0, 'shims');
   for (const d of ['pkg', 'reboot-requests']) mkdirSync(join(work0, d), { recursive: true });
+  taskUser().own(work0); // the shims' tasks write their logs and reboot requests there
   e = await startEngine({
     taskQueue: 'runbooks',
     agents: 5,
-    userRunbooks: [EXAMPLE],
+    userRunbooks: [EXAMPLE, ROLES],
     agentEnv: (id) => {
       writeShims(join(shims, id), id, work0);
       return { TATFLOW_TASK_PATH_PREFIX: join(shims, id) };
     },
   });
-  // "Reboots": a reboot request stops that agent for 2 s, then starts it again.
+  // "Reboots": a reboot request stops that agent, and starts it again once the engine has looked
+  // at the fleet while it was down (a DescribeAutomationAgentStatus call after tatd saw it go).
   rebootWatcher = setInterval(() => {
     for (const id of readdirSync(join(work0, 'reboot-requests'))) {
       rmSync(join(work0, 'reboot-requests', id));
@@ -67,7 +95,7 @@ before(async () => {
       restarts.set(id, (restarts.get(id) ?? 0) + 1);
       void agent
         .stop()
-        .then(() => sleep(2000))
+        .then(() => seenOffline(id))
         .then(() => agent.start());
     }
   }, 100);
@@ -88,6 +116,7 @@ test('rollingAppUpdate: a failed health check rolls every changed target back to
   const app = join(e.work, 'app');
   mkdirSync(app, { recursive: true });
   e.ids.forEach((id, i) => writeFileSync(join(app, id), i === 4 ? 'v0\n' : 'v1\n'));
+  taskUser().own(app);
   const bad = e.ids[3]!;
   const deploys = join(e.work, 'deploys.log');
   const params = {
@@ -133,6 +162,7 @@ test('a user-written runbook loaded from a TypeScript file runs on the fleet', a
     writeFileSync(join(logs, name), 'x\n'.repeat(100));
     if (name !== 'fresh.log') utimesSync(join(logs, name), old, old);
   }
+  taskUser().own(logs);
   const h = await e.start(
     'rotateLogs',
     { dir: logs, days: 7 },
@@ -187,4 +217,42 @@ test('patchFleet with a package that fails to upgrade breaches and names it', as
   const s = await e.progress(h);
   assert.equal(s.targets[victim]!.step, 'upgrade');
   assert.match(s.targets[victim]!.output ?? '', /Unable to locate package/);
+});
+
+test('a step named "health" is a step: its own command, run once, and its failures count', async () => {
+  const dir = join(e.work, 'roles');
+  mkdirSync(dir, { recursive: true });
+  taskUser().own(dir);
+  const count = (id: string, what: string) =>
+    read(join(dir, `${id}.${what}`))
+      .split('\n')
+      .filter(Boolean).length;
+  const ok: RolloutState = await (
+    await e.start('namedLikeRoles', { dir }, { shape: { kind: 'batches', batches: [2, 3] } })
+  ).result();
+  assert.equal(ok.status, 'succeeded');
+  for (const id of e.ids) {
+    assert.equal(count(id, 'step'), 1, `${id}: the step ran once (not again as the health check)`);
+    assert.equal(count(id, 'check'), 1, `${id}: the health check ran its own script`);
+    assert.equal(count(id, 'rollback'), 0, `${id}: no rollback`);
+    rmSync(join(dir, `${id}.step`));
+    rmSync(join(dir, `${id}.check`));
+  }
+  // One of the first batch's two targets fails its step: that error counts (maxErrors 0), so the
+  // run breaches although the batch is not all failed, and rollback runs on both changed targets.
+  const [bad, good] = e.ids as [string, string];
+  const h = await e.start(
+    'namedLikeRoles',
+    { dir, failOn: bad },
+    { shape: { kind: 'batches', batches: [2, 3] } },
+  );
+  assert.match(await runFailure(h), /error budget exceeded: 1 failed > maxErrors 0 in batch 1/);
+  const s = await e.progress(h);
+  assert.equal(s.targets[bad]!.outcome, 'failed');
+  assert.equal(s.targets[bad]!.step, 'health');
+  assert.equal(count(bad, 'step'), 1);
+  assert.equal(count(good, 'step'), 1);
+  assert.equal(count(good, 'check'), 0, 'nothing new is dispatched after the breach, not even the check');
+  for (const id of [bad, good]) assert.equal(count(id, 'rollback'), 1, `${id} rolled back once`);
+  for (const id of e.ids.slice(2)) assert.equal(count(id, 'step'), 0, `${id}: never started`);
 });

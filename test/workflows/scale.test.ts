@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import { after, before, test } from 'node:test';
 import type { RolloutState } from '../../workflows/engine/types.js';
 import { startEngine, type Engine } from '../helpers/engine.js';
-import { stopSharedTemporal } from '../helpers/temporal.js';
+import { stopSharedTemporal } from '../../testkit/temporal.js';
 
 let e: Engine;
 // Root's login profile on some machines costs a lot per shell; a plain account keeps 500 shells cheap.

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Connection } from '@temporalio/client';
-import { startTemporalDevServer, type TemporalDevServer } from '../../client/temporal-server.js';
+import { startTemporalDevServer, type TemporalDevServer } from '../../temporal/dev-server.js';
 import type { RolloutState } from '../../workflows/engine/types.js';
 import { lines, startEngine, type Engine } from '../helpers/engine.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../testkit/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tatflow-temporal-restart-'));
 const dbFile = join(dir, 'temporal.sqlite');
@@ -46,7 +46,18 @@ test('the Temporal server killed mid-batch and restarted: the run completes, eve
   });
   const port = Number(server.address.split(':')[1]);
   process.kill(-server.pid, 'SIGKILL');
-  await new Promise((r) => setTimeout(r, 1000));
+  // Gone (its port free) before the next server starts on the same port and database.
+  await waitFor(
+    () => {
+      try {
+        process.kill(-server.pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    { what: 'the killed Temporal server to be gone' },
+  );
   server = await startTemporalDevServer({ headless: true, dbFile, port });
   const s: RolloutState = await h.result();
   assert.equal(s.status, 'succeeded');

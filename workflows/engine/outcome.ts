@@ -1,33 +1,10 @@
-// Outcome classes of a target, mapped from its TAT task status (runbooks.md, Outcomes), and which
-// of them count against the error budget.
+// Which outcome classes count against the error budget, and which mean "without success". The
+// classes themselves (and how a TAT task status maps to one) are in tat/outcome.ts, shared with
+// the activities.
 
-import type { TaskStatus } from '../../tat/status.js';
+import type { OutcomeClass } from '../../tat/outcome.js';
 
-export const OUTCOME_CLASSES = [
-  'succeeded',
-  'failed',
-  'timed out',
-  'agent lost',
-  'undeliverable',
-  'cancelled',
-] as const;
-export type OutcomeClass = (typeof OUTCOME_CLASSES)[number];
-
-const CLASS_OF: Partial<Record<TaskStatus, OutcomeClass>> = {
-  SUCCESS: 'succeeded',
-  FAILED: 'failed',
-  TIMEOUT: 'timed out',
-  TASK_TIMEOUT: 'agent lost',
-  DELIVER_FAILED: 'undeliverable',
-  START_FAILED: 'undeliverable',
-  CANCELLED: 'cancelled',
-  TERMINATED: 'cancelled',
-};
-
-/** The class of a final task status; undefined while the task is not final. */
-export function outcomeOf(status: TaskStatus): OutcomeClass | undefined {
-  return CLASS_OF[status];
-}
+export { OUTCOME_CLASSES, outcomeOf, type OutcomeClass } from '../../tat/outcome.js';
 
 /** Which classes count against the budget: the defaults, and `undeliverable` on request. */
 export interface CountingRule {

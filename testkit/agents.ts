@@ -6,11 +6,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { derivedInstanceId } from '../../server/gateway/identity.js';
-import type { TatClient } from '../../tat/node/client.js';
+import { derivedInstanceId } from '../server/gateway/identity.js';
+import type { TatClient } from '../tat/node/client.js';
 import { waitFor } from './wait.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/tatflow', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/tatflow', import.meta.url));
 
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -46,6 +46,12 @@ export interface AgentSpec {
   args?: string[];
   /** The instance id when it is not derived by open enrollment (a registered `rins-` agent). */
   instanceId?: string;
+  /**
+   * A command the agent process is started through, which ends by exec'ing its arguments (so the
+   * pid stays the agent's): e.g. `unshare --mount` with bind mounts, for tests that give the agent
+   * its own view of /etc/profile or /root.
+   */
+  wrap?: string[];
 }
 
 export function startAgent(serverUrl: string, spec: AgentSpec): AgentProcess {
@@ -62,7 +68,8 @@ export function startAgent(serverUrl: string, spec: AgentSpec): AgentProcess {
       const args = ['agent', ...endpoint, '--machine-id', spec.machineId, '--dir', dir];
       if (spec.fleet) args.push('--fleet', String(spec.fleet));
       args.push('--max-backoff', String(spec.maxBackoffSeconds ?? 5), ...(spec.args ?? []));
-      const proc = spawn(process.execPath, [BIN, ...args], {
+      const [cmd, ...pre] = [...(spec.wrap ?? []), process.execPath, BIN, ...args] as [string, ...string[]];
+      const proc = spawn(cmd, pre, {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, ...spec.env },
       });
@@ -110,6 +117,8 @@ export interface RegisterSpec {
   args?: string[];
   /** Extra environment of the process. */
   env?: NodeJS.ProcessEnv;
+  /** `--tag key=value` each: the managed instance's tags (a tatd extension). */
+  tags?: string[];
 }
 
 export interface Registered {
@@ -139,6 +148,7 @@ export function registerAgent(serverUrl: string, spec: RegisterSpec): Promise<Re
     dir,
     ...(spec.sourceAddress ? ['--source-address', spec.sourceAddress] : []),
     ...(spec.args ?? []),
+    ...(spec.tags ?? []).flatMap((t) => ['--tag', t]),
   ];
   const proc = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -154,6 +164,33 @@ export function registerAgent(serverUrl: string, spec: RegisterSpec): Promise<Re
       resolve({ status, output, dir, instanceId: /register success: (rins-[a-z0-9]+)/.exec(output)?.[1] });
     });
   });
+}
+
+/**
+ * Registers machines with one new registration code (`tatflow agent register`, with `--tag` each);
+ * throws unless every registration succeeded.
+ */
+export async function registerMachines(
+  client: TatClient,
+  serverUrl: string,
+  machines: { machineId: string; tags?: string[] }[],
+  namePrefix = '',
+): Promise<(Registered & { instanceId: string })[]> {
+  const code = await client.CreateRegisterCode({
+    RegisterLimit: machines.length,
+    InstanceNamePrefix: namePrefix,
+  });
+  const out: (Registered & { instanceId: string })[] = [];
+  for (const m of machines) {
+    const r = await registerAgent(serverUrl, {
+      registerCodeId: code.RegisterCodeId!,
+      registerCodeValue: code.RegisterCodeValue!,
+      ...m,
+    });
+    if (!r.instanceId) throw new Error(`registering ${m.machineId} failed: ${r.output}`);
+    out.push({ ...r, instanceId: r.instanceId });
+  }
+  return out;
 }
 
 /** Waits until DescribeAutomationAgentStatus shows every instance in `status`. */

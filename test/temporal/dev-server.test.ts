@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { Client, Connection, ScheduleClient } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { findTemporalCli, freePort, startTemporalDevServer } from '../../client/temporal-server.js';
-import { sharedTemporal, stopSharedTemporal, workflowBundle } from '../helpers/temporal.js';
+import { findTemporalCli, freePort, startTemporalDevServer } from '../../temporal/dev-server.js';
+import { sharedTemporal, stopSharedTemporal, workflowBundle } from '../../testkit/temporal.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const scratch: string[] = [];

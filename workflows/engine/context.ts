@@ -1,0 +1,57 @@
+// What every part of a run shares: its definition and options, its state, the activities, the one
+// poller of its invocations, the ledger that writes its accounting, and a pulse that wakes whoever
+// waits for something to change (a result, a decision, a breach).
+
+import * as wf from '@temporalio/workflow';
+import { engineActivities, type Activities } from './activities.js';
+import { Ledger } from './ledger.js';
+import { OFFLINE_GRACE_PATCH } from './patches.js';
+import { TaskTracker } from './tracker.js';
+import type { RolloutOptions, RolloutState, RunbookDefinition, RunbookInput } from './types.js';
+
+export const now = (): string => new Date().toISOString();
+export const seconds = (s: number | undefined, dflt: number): number => (s ?? dflt) * 1000;
+
+export class RunContext {
+  readonly acts: Activities = engineActivities();
+  /** Stable across continue-as-new, unique per run: names the run's saved commands. */
+  readonly runId = wf.workflowInfo().firstExecutionRunId;
+  readonly tracker: TaskTracker;
+  readonly ledger: Ledger;
+  /** Bumped on every change that may let a waiting dispatcher go on. */
+  tick = 0;
+  /** Seconds an agent offline at dispatch gets to come back when the run does not say. */
+  readonly offlineGraceDefault = wf.patched(OFFLINE_GRACE_PATCH) ? 150 : 60;
+
+  constructor(
+    readonly def: RunbookDefinition,
+    readonly input: RunbookInput,
+    readonly state: RolloutState,
+  ) {
+    this.tracker = new TaskTracker(
+      this.acts,
+      this.opts.region,
+      this.opts.pollIntervalMs ?? 1000,
+      () => this.tick++,
+    );
+    this.ledger = new Ledger(state, this.opts, () => this.tick++);
+  }
+
+  get opts(): RolloutOptions {
+    return this.input.rollout;
+  }
+
+  changed(): void {
+    this.tick++;
+  }
+
+  stopped(): boolean {
+    return !!this.state.reason || !!this.state.aborted;
+  }
+
+  historyTooLong(): boolean {
+    const info = wf.workflowInfo();
+    const limit = this.opts.historyEventLimit ?? 10_000;
+    return info.continueAsNewSuggested || info.historyLength > limit;
+  }
+}

@@ -1,0 +1,22 @@
+// The engine's workflow-code patches (docs/engine.md, "Changing workflow code"). A run begun before a
+// patch replays and finishes on the old path; every run begun after takes the new one. Once no run
+// begun before a patch can be open any more, its id moves to `deprecatePatch` and the old path goes.
+
+/**
+ * Step roles are types: saved commands are keyed by role (`step.<name>`, `probe`, `health`,
+ * `rollback`), so a runbook step named `health` has its own command and its failures count.
+ */
+export const STEP_ROLES_PATCH = 'step-roles';
+
+/**
+ * The run's parameters are checked against its runbook's schema, and its definition (unique step
+ * names, non-empty scripts), before anything runs.
+ */
+export const CHECK_INPUT_PATCH = 'check-input';
+
+/**
+ * An agent found offline at dispatch gets 150 s (was 60 s) to come back when the run does not say:
+ * the reference agent notices a tatd that died without closing its socket only at its next ping
+ * (120 s), then backs off a few seconds (docs/architecture.md, "Agents after a restart").
+ */
+export const OFFLINE_GRACE_PATCH = 'offline-grace-150';
