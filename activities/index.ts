@@ -8,7 +8,6 @@ import { clientsFor, type ActivitiesConfig } from './clients.js';
 import { deleteCommands, prepareStep } from './commands.js';
 import { invokeChunk, openInvocations } from './invoke.js';
 import { pollTasks } from './poll.js';
-import { scheduledFire, type ScheduledFire, type ScheduledFireInput } from './schedule.js';
 import type {
   AgentStatusInput,
   AgentStatusResult,
@@ -47,7 +46,5 @@ export function createActivities(config: ActivitiesConfig) {
     openInvocations: (i: CleanupInput): Promise<string[]> => openInvocations(tat(i.region), i.commandIds),
     /** Deletes the run's commands; ones already gone are fine. */
     deleteCommands: (i: CleanupInput): Promise<void> => deleteCommands(tat(i.region), i),
-    /** A schedule's fire in its zone, and whether it repeats a wall time (a local activity). */
-    scheduledFire: (i: ScheduledFireInput): Promise<ScheduledFire> => Promise.resolve(scheduledFire(i)),
   };
 }

@@ -6,12 +6,13 @@ import { devCommand } from './commands/dev.js';
 import { serverCommand } from './commands/server.js';
 import { controlCommands, statusCommand } from './commands/control.js';
 import { previewCommand, runCommand } from './commands/run.js';
+import { scheduleCommand } from './commands/schedule.js';
 import { workerCommand } from './commands/worker.js';
 import { cliRegistry } from './runbooks.js';
 import { builtInRunbooks } from '../workflows/registry.js';
 
 // Only the commands that start runs load user runbook files (their flags become options).
-const startsRuns = ['run', 'preview'].includes(process.argv[2] ?? '');
+const startsRuns = ['run', 'preview', 'schedule'].includes(process.argv[2] ?? '');
 const registry = startsRuns
   ? await cliRegistry(process.argv.slice(3)).catch((e: unknown) => {
       process.stderr.write(`tatflow: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -33,7 +34,8 @@ const program = new Command()
   .addCommand(workerCommand())
   .addCommand(runCommand(registry))
   .addCommand(previewCommand(registry))
-  .addCommand(statusCommand());
+  .addCommand(statusCommand())
+  .addCommand(scheduleCommand(registry));
 for (const c of controlCommands()) program.addCommand(c);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

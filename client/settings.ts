@@ -75,6 +75,11 @@ export function temporalSettings(
   };
 }
 
+/** The TAT region: flag, environment, the dev system's, else ap-guangzhou. */
+export function regionSetting(f: EngineFlags): string {
+  return f.region ?? process.env.TATFLOW_REGION ?? devEngine().region ?? 'ap-guangzhou';
+}
+
 export function engineSettings(f: EngineFlags): EngineSettings {
   const env = process.env;
   const dev = devEngine();
@@ -88,7 +93,7 @@ export function engineSettings(f: EngineFlags): EngineSettings {
     f.tatEndpoint ?? env.TATFLOW_TAT_ENDPOINT ?? (env.TENCENTCLOUD_SECRET_ID ? undefined : dev.tat?.endpoint);
   return {
     ...temporalSettings(f),
-    region: f.region ?? env.TATFLOW_REGION ?? dev.region ?? 'ap-guangzhou',
+    region: regionSetting(f),
     tat: { ...(endpoint ? { endpoint } : {}), secretId, secretKey },
   };
 }

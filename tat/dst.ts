@@ -1,15 +1,16 @@
 // Daylight saving time, as tatflow's schedules treat it. Temporal matches calendars literally in a
 // zone: a wall time that does not exist that day (the hour skipped when clocks go forward) never
-// fires, and one that occurs twice (the hour repeated when they go back) fires twice. tatflow
-// follows Vixie cron instead: a fixed-time job (its minute and hour fields are not wildcards)
-// whose time falls in a skipped hour runs once, at the first wall time after the gap; in a repeated
-// hour it runs once, at the first occurrence. Jobs with a wildcard minute or hour run by the clock
-// as Temporal runs them (an hourly job is not doubled by the change: each real hour has its fire).
+// fires, and one that occurs twice (the hour repeated when they go back) fires twice west of UTC
+// (New York: 01:30 EDT and 01:30 EST) but once, at its second pass, east of it (Berlin: 02:30 CET
+// only), as Go resolves an ambiguous wall time. tatflow follows Vixie cron instead: a fixed-time job
+// (its minute and hour fields are not wildcards) whose time falls in a skipped hour runs once, at
+// the first wall time after the gap; in a repeated hour it runs once. Jobs with a wildcard minute or
+// hour run by the clock as Temporal runs them (an hourly job is not doubled by the change: each
+// real hour has its fire).
 //
 // This module finds a zone's transitions with Intl (the zone data of the Node running it), the gaps
-// and folds they make, the extra calendar for a gap, and whether an instant is the second pass of a
-// repeated wall time. Pure: no I/O; the CLI uses it when it makes a schedule, the worker's activity
-// when a run asks whether it is a repeated fire.
+// and folds they make, the extra calendar for a gap, and the folds a schedule fires in (whose
+// repeated fires the CLI then reads from Temporal itself). Pure: no I/O.
 
 import { DAYS_OF_WEEK, MONTHS, type Calendar, type CalendarRange, type Crontab } from './cron.js';
 
@@ -82,6 +83,17 @@ function naiveWall(n: number): WallTime {
     second: d.getUTCSeconds(),
     dayOfWeek: d.getUTCDay(),
   };
+}
+
+/** How an instant reads in a zone: `2026-11-01 01:30:00 EST`. */
+export function localTime(zone: string, ms: number): string {
+  const name =
+    new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' })
+      .formatToParts(new Date(ms))
+      .find((p) => p.type === 'timeZoneName')?.value ?? zone;
+  const w = wallTime(zone, ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${w.year}-${two(w.month)}-${two(w.day)} ${two(w.hour)}:${two(w.minute)}:${two(w.second)} ${name}`;
 }
 
 /** The zone's offset from UTC at `ms`, in minutes (east positive: Berlin in summer is 120). */
@@ -186,16 +198,6 @@ export function folds(zone: string, fromMs: number, toMs: number): Fold[] {
     }));
 }
 
-/**
- * When `ms` is in the second pass of a repeated wall time (the hour after clocks went back), the
- * instant of its first pass; otherwise undefined.
- */
-export function firstPassOf(zone: string, ms: number): number | undefined {
-  for (const f of folds(zone, ms - 2 * DAY, ms + MINUTE))
-    if (ms >= f.at && ms < f.at + f.ms) return ms - f.ms;
-  return undefined;
-}
-
 // ---- calendars --------------------------------------------------------------------------------
 
 function inRanges<T>(
@@ -257,6 +259,15 @@ export function isFixedTimeCalendars(cals: Calendar[]): boolean {
 const two = (n: number) => String(n).padStart(2, '0');
 export const wallDate = (w: WallTime): string => `${w.year}-${two(w.month)}-${two(w.day)}`;
 export const wallClock = (w: WallTime): string => `${two(w.hour)}:${two(w.minute)}`;
+
+/** The folds in [fromMs, toMs) in whose repeated wall times any of `cals` fires. */
+export function foldsHit(cals: Calendar[], zone: string, fromMs: number, toMs: number): Fold[] {
+  return folds(zone, fromMs, toMs).filter((f) => {
+    for (let n = naive(f.from); n < naive(f.to); n += MINUTE)
+      if (cals.some((c) => calendarMatchesMinute(c, naiveWall(n)))) return true;
+    return false;
+  });
+}
 
 /**
  * The calendars that cover DST gaps in [fromMs, toMs): for each gap in which any of `cals` fires

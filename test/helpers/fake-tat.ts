@@ -13,7 +13,6 @@ import type {
   PrepareStepInput,
   TaskResult,
 } from '../../activities/types.js';
-import { scheduledFire } from '../../activities/schedule.js';
 import { outcomeOf } from '../../tat/outcome.js';
 import type { TaskStatus } from '../../tat/status.js';
 
@@ -130,8 +129,6 @@ export class FakeTat {
       deleteCommands: async (i) => {
         this.deleted.push(...i.commandIds);
       },
-      // Pure (zone data): the real one.
-      scheduledFire: async (i) => scheduledFire(i),
     };
   }
 }

@@ -8,8 +8,8 @@ import { describe, test } from 'node:test';
 import { crontabCalendars, parseCrontab } from '../../tat/cron.js';
 import {
   calendarMatches,
-  firstPassOf,
   folds,
+  foldsHit,
   gapCalendars,
   gaps,
   instantOf,
@@ -88,15 +88,6 @@ describe('wall times to instants', () => {
     assert.equal(iso(instantOf(NY, w(11, 1, 1, 30), 'later')), '2026-11-01T06:30:00.000Z');
     assert.equal(iso(instantOf(NY, w(3, 8, 2, 30))), '2026-03-08T07:30:00.000Z'); // 03:30 EDT
   });
-
-  test('the second pass of a repeated hour knows its first', () => {
-    assert.equal(firstPassOf(NY, at('2026-11-01T05:30:00Z')), undefined, 'first pass: 01:30 EDT');
-    assert.equal(iso(firstPassOf(NY, at('2026-11-01T06:30:00Z'))!), '2026-11-01T05:30:00.000Z');
-    assert.equal(firstPassOf(NY, at('2026-11-01T07:00:00Z')), undefined, '02:00 EST happens once');
-    assert.equal(iso(firstPassOf(BERLIN, at('2026-10-25T01:30:00Z'))!), '2026-10-25T00:30:00.000Z');
-    assert.equal(firstPassOf(BERLIN, at('2026-10-26T01:30:00Z')), undefined);
-    assert.equal(firstPassOf('Asia/Shanghai', at('2026-11-01T06:30:00Z')), undefined);
-  });
 });
 
 describe('the DST rule for crontabs', () => {
@@ -145,6 +136,16 @@ describe('the DST rule for crontabs', () => {
       [],
     );
     assert.equal(gapCalendars(crontabCalendars(parseCrontab('0,20,40 2 * * *'), NY), NY, ...Y2026).length, 1);
+  });
+
+  test('the folds a fixed-time job fires in: 01:30 in New York, 02:30 in Berlin, not 03:30', () => {
+    const at1 = (cron: string, zone: string) =>
+      foldsHit(crontabCalendars(parseCrontab(cron), zone), zone, ...Y2026).map((f) => iso(f.at));
+    assert.deepEqual(at1('30 1 * * *', NY), ['2026-11-01T06:00:00.000Z']);
+    assert.deepEqual(at1('30 2 * * *', NY), []);
+    assert.deepEqual(at1('30 2 * * *', BERLIN), ['2026-10-25T01:00:00.000Z']);
+    assert.deepEqual(at1('30 3 * * *', BERLIN), []);
+    assert.deepEqual(at1('30 2 * * 1', BERLIN), [], 'not on a Monday job (the change is on a Sunday)');
   });
 
   test('a 30-minute gap (Lord Howe: 02:00-02:30) moves a 02:15 job to 02:30', () => {

@@ -65,7 +65,7 @@ export class Rollout {
   /** Runs the rollout to its end; throws a non-retryable failure naming the reason when it fails. */
   async run(): Promise<RolloutState> {
     const { state, ctx: run } = this;
-    if (await this.scheduled.skipsRepeatedFire()) return this.finish(undefined);
+    if (this.scheduled.skipsRepeatedFire()) return this.finish(undefined);
     const polling = run.tracker.run();
     const aborting = this.canceller.watchAbort();
     let cancelled: unknown;

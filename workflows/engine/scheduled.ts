@@ -1,23 +1,18 @@
 // Runs a tatflow schedule starts (docs/schedules.md). Such a run records which schedule started it
 // and the time the Schedule meant it for (Temporal's TemporalScheduledStartTime), so `tatflow
-// status` shows it; a fire in the second pass of a repeated wall time of a fixed-time schedule
-// (clocks went back) ends at once as `skipped`, so the job runs once that day, as in Vixie cron;
-// and when the run ends it leaves its outcome in its memo, which `tatflow schedule describe` reads
-// from Temporal's visibility without a worker. Whether a time repeats depends on zone data, which
-// workflow code must not read: a local activity answers, and its answer is in the history.
+// status` shows it; a fire that repeats a wall time the schedule already fired at (a fixed-time
+// schedule, clocks went back: the schedule's input lists those fires) ends at once as `skipped`, so
+// the job runs once that day, as in Vixie cron; and when the run ends it leaves its outcome in its
+// memo, which `tatflow schedule describe` reads from Temporal's visibility without a worker. The
+// decision reads only the run's input and start attributes, both in its history: no zone data is
+// read in workflow code.
 
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
-import type { createActivities } from '../../activities/index.js';
 import { SCHEDULED_RUNS_PATCH } from './patches.js';
 import type { RolloutState, RunbookInput } from './types.js';
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
-
-const { scheduledFire } = wf.proxyLocalActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
-});
 
 /** The memo key a scheduled run's outcome goes under. */
 export const RUN_MEMO = 'tatflowRun';
@@ -58,23 +53,16 @@ export class ScheduledRun {
     }
   }
 
-  /**
-   * True when this fire is the second pass of a repeated wall time of a fixed-time schedule: the
-   * run is then `skipped`, and says why.
-   */
-  async skipsRepeatedFire(): Promise<boolean> {
-    const ref = this.input.schedule;
-    if (!this.on || this.input.resume || ref?.dst !== 'vixie') return false;
-    const fire = await scheduledFire({
-      scheduledAt: this.state.schedule!.scheduledAt,
-      timezone: ref.timezone,
-      ...(ref.calendars ? { calendars: ref.calendars } : {}),
-    });
-    if (!fire.firstPassAt) return false;
+  /** True when this fire repeats a wall time the schedule fired at: the run is `skipped`, saying why. */
+  skipsRepeatedFire(): boolean {
+    if (!this.on || this.input.resume) return false;
+    const at = Date.parse(this.state.schedule!.scheduledAt);
+    const repeat = this.input.schedule?.repeats?.find((r) => Date.parse(r.at) === at);
+    if (!repeat) return false;
     this.state.status = 'skipped';
     this.state.note =
-      `${fire.local} is the second pass of a repeated hour in ${ref.timezone} (clocks went back); ` +
-      `the fire at its first pass (${fire.firstPassAt}) ran, and a fixed-time job runs once`;
+      `the fire at ${repeat.at} repeats the wall time of the fire at ${repeat.first} ` +
+      `(clocks went back in ${this.state.schedule!.timezone}); a fixed-time job runs once`;
     return true;
   }
 

@@ -2,7 +2,6 @@
 // keeps (carried across continue-as-new) and the progress it reports. Plain, serialisable data.
 
 import type { CommandSpec, TargetSelector, TaskResult } from '../../activities/types.js';
-import type { Calendar } from '../../tat/cron.js';
 import type { OutcomeClass } from '../../tat/outcome.js';
 import type { Shape, Size } from './plan.js';
 
@@ -120,12 +119,17 @@ export interface ScheduleRef {
   /** The zone its calendars are read in. */
   timezone: string;
   /**
-   * `vixie`: a fixed-time schedule, whose fire in the second pass of a repeated wall time (clocks
-   * went back) ends at once as skipped; `literal`: every fire runs (docs/schedules.md, "DST").
+   * Fires of a fixed-time schedule that repeat a wall time it already fired at, an hour (the fold)
+   * before, when clocks went back: such a run ends at once as `skipped`, so the job runs once
+   * (docs/schedules.md, "DST"). Temporal's own fire times, read when the schedule was made.
    */
-  dst: 'vixie' | 'literal';
-  /** Its calendars (not the extra fires for DST gaps): a fire off them (a manual trigger) always runs. */
-  calendars?: Calendar[];
+  repeats?: RepeatedFire[];
+}
+
+/** A fire at `at` (ISO 8601) that repeats the wall time of the fire at `first`. */
+export interface RepeatedFire {
+  at: string;
+  first: string;
 }
 
 /** The input of every runbook workflow. */
