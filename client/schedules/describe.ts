@@ -109,10 +109,13 @@ export async function scheduleHandle(
   }
 }
 
-/** Drops the fires that repeat a wall time from Temporal's next times (their runs skip at once). */
-export function applyDstRule(times: Date[], repeats: RepeatedFire[]): Date[] {
-  const skip = new Set(repeats.map((r) => Date.parse(r.at)));
-  return times.filter((t) => !skip.has(t.getTime()));
+/**
+ * Drops the fires that repeat a wall time from Temporal's next times (their runs skip at once).
+ * Temporal's next times include the jitter: a time up to `jitterMs` after a repeat is that repeat.
+ */
+export function applyDstRule(times: Date[], repeats: RepeatedFire[], jitterMs = 0): Date[] {
+  const skip = repeats.map((r) => Date.parse(r.at));
+  return times.filter((t) => !skip.some((s) => t.getTime() >= s && t.getTime() <= s + jitterMs));
 }
 
 const fire = (zone: string, t: Date): FireTime => ({
@@ -121,8 +124,13 @@ const fire = (zone: string, t: Date): FireTime => ({
 });
 
 /** Ten next fire times with the DST rule; when it dropped some, more are asked from Temporal. */
-async function nextFires(client: Client, d: ScheduleDescription, repeats: RepeatedFire[]): Promise<Date[]> {
-  const times = applyDstRule(d.info.nextActionTimes, repeats);
+async function nextFires(
+  client: Client,
+  d: ScheduleDescription,
+  repeats: RepeatedFire[],
+  jitterMs: number,
+): Promise<Date[]> {
+  const times = applyDstRule(d.info.nextActionTimes, repeats, jitterMs);
   const had = d.info.nextActionTimes;
   if (times.length >= Math.min(10, had.length) || had.length < 2) return times.slice(0, 10);
   let from = had.at(-1)!.getTime();
@@ -136,7 +144,7 @@ async function nextFires(client: Client, d: ScheduleDescription, repeats: Repeat
         endTime: msToTs(from + span),
       });
     const more = (r.startTime ?? []).map((t) => new Date(tsToMs(t)));
-    times.push(...applyDstRule(more, repeats));
+    times.push(...applyDstRule(more, repeats, jitterMs));
     from += span;
   }
   return times.slice(0, 10);
@@ -237,7 +245,9 @@ export async function describeSchedule(
     ...(d.state.note ? { note: d.state.note } : {}),
     ...(p.def.mirroredFrom ? { mirroredFrom: p.def.mirroredFrom } : {}),
     input: p.input,
-    nextFireTimes: (await nextFires(client, d, repeats)).map((x) => fire(t.timezone, x)),
+    nextFireTimes: (await nextFires(client, d, repeats, (t.jitterSeconds ?? 0) * 1000)).map((x) =>
+      fire(t.timezone, x),
+    ),
     counts: {
       actionsTaken: d.info.numActionsTaken,
       skippedOverlap: d.info.numActionsSkippedOverlap,
@@ -273,7 +283,7 @@ export async function listSchedules(client: Client): Promise<ScheduleListEntry[]
       continue; // a Schedule with our prefix that tatflow did not make
     }
     const t = p.def.timing;
-    const next = applyDstRule(d.info.nextActionTimes, p.ref?.repeats ?? [])[0];
+    const next = applyDstRule(d.info.nextActionTimes, p.ref?.repeats ?? [], (t.jitterSeconds ?? 0) * 1000)[0];
     const last = d.info.recentActions.at(-1);
     out.push({
       name,

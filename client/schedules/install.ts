@@ -4,8 +4,10 @@
 // 02:30 only at 02:30 CET), so tatflow does not guess: once the spec is in Temporal, it asks for the
 // fire times around each fold the schedule fires in (ListScheduleMatchingTimes, Temporal's own
 // matching) and lists each fire whose wall time fired a fold earlier; the runs of those fires end at
-// once as skipped. A schedule that needs this is created paused and unpaused (as asked) once its
-// action carries the list, so no fire runs without it.
+// once as skipped. Temporal's matching times include the jitter (its runs' scheduled times do not),
+// so the list is read while the spec has none. A schedule that needs this is created paused, without
+// jitter, and given its list, its jitter and its pause state (as asked) by one update after; so no
+// fire runs without the list.
 
 import type { Client, ScheduleDescription, ScheduleHandle } from '@temporalio/client';
 import { msToTs, tsToMs } from '@temporalio/common/lib/time.js';
@@ -44,6 +46,13 @@ type State = { paused?: boolean; note?: string };
 const folds = (p: ScheduleParts, nowMs: number) =>
   compileTiming(p.def.timing, scheduleIdOf(p.def.name), nowMs).folds;
 
+/** The parts without jitter: while the repeated fires are read. */
+function unjittered(p: ScheduleParts): ScheduleParts {
+  const { jitterSeconds: _j, ...timing } = p.def.timing;
+  void _j;
+  return { ...p, def: { ...p.def, timing } };
+}
+
 /** The update that gives the Schedule these parts, keeping its pause state unless `state` says. */
 function updateTo(p: ScheduleParts, nowMs: number, repeats: RepeatedFire[], state?: State) {
   const o = scheduleOptions(p, nowMs, {}, repeats);
@@ -73,7 +82,7 @@ export async function createSchedule(
   const f = folds(p, nowMs);
   if (f.length === 0) return client.schedule.create(scheduleOptions(p, nowMs, state));
   const handle = await client.schedule.create(
-    scheduleOptions(p, nowMs, {
+    scheduleOptions(unjittered(p), nowMs, {
       paused: true,
       note: 'being created by tatflow schedule create (if this stays, run `tatflow schedule update` on it)',
     }),
@@ -95,8 +104,8 @@ export async function updateSchedule(
 ): Promise<void> {
   const handle = client.schedule.getHandle(scheduleIdOf(p.def.name));
   const f = folds(p, nowMs);
-  // The spec first (its repeated fires can only be read from it), then the list.
-  await handle.update(updateTo(p, nowMs, had));
-  if (f.length > 0)
-    await handle.update(updateTo(p, nowMs, await repeatedFires(client, handle.scheduleId, f)));
+  if (f.length === 0) return handle.update(updateTo(p, nowMs, []));
+  // The spec first, without jitter (the repeated fires can only be read from it), then the list.
+  await handle.update(updateTo(unjittered(p), nowMs, had));
+  await handle.update(updateTo(p, nowMs, await repeatedFires(client, handle.scheduleId, f)));
 }

@@ -58,12 +58,24 @@ export function checkTimezone(flag: string, zone: string): string {
   if (canonical) return canonical;
   const squash = (s: string) => s.toLowerCase().replace(/[^a-z]/g, '');
   const near = Intl.supportedValuesOf('timeZone').filter(
-    (z) => squash(z) === squash(zone) || squash(z.split('/').at(-1)!) === squash(zone),
+    (z) => editDistance(squash(z), squash(zone)) <= 2 || squash(z.split('/').at(-1)!) === squash(zone),
   );
   throw new Error(
     `--${flag}: "${zone}" is not an IANA time zone (like UTC, Europe/Berlin, America/New_York, Asia/Shanghai)` +
       (near.length ? `; did you mean ${near.slice(0, 3).join(' or ')}?` : ''),
   );
+}
+
+/** Levenshtein distance, for "did you mean". */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
 }
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;

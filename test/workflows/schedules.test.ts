@@ -220,6 +220,7 @@ describe('DST, on past transition days, by backfill', () => {
     ranges: [string, string][];
     ran: string[];
     skipped: string[];
+    jitterSeconds?: number;
   }
   const cases: Case[] = [
     {
@@ -233,7 +234,9 @@ describe('DST, on past transition days, by backfill', () => {
     },
     {
       // 01:00-02:00 happens twice on 1 November: the 01:30 fire runs at its first pass (EDT) only.
+      // With jitter, which Temporal adds to its fire times (not to the runs' scheduled times).
       name: 'dst-ny-fold',
+      jitterSeconds: 30,
       cron: '30 1 * * *',
       timezone: 'America/New_York',
       ranges: [['2026-10-31T00:00:00Z', '2026-11-03T00:00:00Z']],
@@ -297,6 +300,7 @@ describe('DST, on past transition days, by backfill', () => {
         when: { cron: c.cron },
         timezone: c.timezone,
         start: '2026-01-01T00:00:00.000Z',
+        ...(c.jitterSeconds ? { jitterSeconds: c.jitterSeconds } : {}),
       };
       const h = await create(parts(c.name, 'true', timing), { paused: true });
       // One request for all ranges: two backfills sent back to back can lose the first on this server.
