@@ -10,6 +10,7 @@ import { DEFAULT_SHAPE } from '../../workflows/engine/plan.js';
 import { planRun, PlanRefusal } from '../../workflows/engine/planning.js';
 import type { RolloutState } from '../../workflows/engine/types.js';
 import { builtInRunbooks, type RunbookRegistry } from '../../workflows/registry.js';
+import { formatDuration } from '../durations.js';
 import { ProgressView, renderStatus } from '../progress.js';
 import { describeDefinition, runbooksHelp } from '../runbook-help.js';
 import { runbookInput, runOptions, type RunFlags } from '../run-options.js';
@@ -165,6 +166,11 @@ export function previewCommand(registry: RunbookRegistry = builtInRunbooks): Com
       if (a)
         lines.push(
           `approval gates: ${[a.beforeStart && 'before start', a.afterCanary && 'after canary', a.everyBatch && 'before every batch'].filter(Boolean).join(', ')}; timeout ${a.timeoutSeconds ?? 86400} s → ${a.onTimeout ?? 'fail'}`,
+        );
+      const mw = o.maintenanceWindow;
+      if (mw)
+        lines.push(
+          `maintenance window: ${formatDuration(mw.durationSeconds)} from the run's start; no batch starts ${mw.cutoffSeconds ? `in its last ${formatDuration(mw.cutoffSeconds)}` : 'after it'}, nor one the longest batch so far says would end after it`,
         );
       // What runs on each target: the runbook's own definition, built from these parameters.
       const entry = registry.require(runbook);

@@ -374,6 +374,13 @@ export function renderSchedule(v: ScheduleView): string {
                 .slice(0, 3)
                 .map((g) => localTime(v.timezone, Date.parse(g)))
                 .join(', ')} … (computed until ${v.dst.until?.slice(0, 10)}; \`schedule update\` extends it)`
+            : '') +
+          (v.dst.repeats.some((r) => Date.parse(r.at) > Date.now())
+            ? `; repeated fires skipped: ${v.dst.repeats
+                .filter((r) => Date.parse(r.at) > Date.now())
+                .slice(0, 3)
+                .map((r) => localTime(v.timezone, Date.parse(r.at)))
+                .join(', ')} …`
             : '')
         : 'literal (a wildcard minute or hour: every wall time that exists fires, a repeated one twice)',
     ],

@@ -260,7 +260,9 @@ describe('the schedule commands', () => {
       await ok(['schedule', 'pause', 'nightly', '--note', 'change freeze']),
       /schedule nightly paused/,
     );
-    const paused = (await list()).find((s) => s.name === 'nightly')!;
+    const paused = await waitFor(async () => (await list()).find((s) => s.name === 'nightly'), {
+      what: 'nightly listed',
+    });
     assert.deepEqual([paused.paused, paused.note], [true, 'change freeze']);
     assert.match(await ok(['schedule', 'list']), /nightly .* paused: change freeze/);
 
@@ -414,23 +416,32 @@ describe('mirror-invokers', () => {
 
     const dry = await mirror('--dry-run');
     assert.match(dry, /dry run, nothing changed: 3 to create, 0 to update, 0 unchanged, 0 skipped/);
-    assert.deepEqual(
-      (await list()).filter((s) => s.mirroredFrom),
-      [],
-      'a dry run creates nothing',
-    );
+    for (const id of [nightly, once, off]) {
+      const r = await tatflow(['schedule', 'describe', id]);
+      assert.match(r.err, /no schedule named/, 'a dry run creates nothing');
+    }
 
     assert.match(await mirror(), /3 created, 0 updated, 0 unchanged, 0 skipped/);
-    const mirrored = (await list()).filter((s) => s.mirroredFrom);
+    // Temporal lists schedules eventually: wait until the three are listed.
+    const listed = await waitFor(
+      async () => {
+        const l = await list();
+        return l.filter((s) => s.mirroredFrom).length === 3 ? l : undefined;
+      },
+      { what: 'the mirrored schedules listed' },
+    );
+    const mirrored = listed.filter((s) => s.mirroredFrom);
     assert.deepEqual(mirrored.map((s) => s.name).sort(), [nightly, once, off].sort());
     // tatd's own invoker Schedules are on this Temporal too, and not listed as runbook schedules.
-    const all: string[] = [];
-    for await (const s of e.client.schedule.list()) all.push(s.scheduleId);
-    assert.ok(
-      all.some((id) => id.startsWith('tatd-') && id.endsWith(nightly)),
-      all.join(', '),
+    await waitFor(
+      async () => {
+        for await (const s of e.client.schedule.list())
+          if (s.scheduleId.startsWith('tatd-') && s.scheduleId.endsWith(nightly)) return true;
+        return false;
+      },
+      { what: "tatd's own Schedule of the invoker" },
     );
-    assert.ok(!(await list()).some((s) => s.id.startsWith('tatd-')));
+    assert.ok(!listed.some((s) => s.id.startsWith('tatd-')));
 
     const n = await describeJson(nightly);
     assert.deepEqual(
