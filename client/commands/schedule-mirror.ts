@@ -11,7 +11,7 @@ import { parseDuration } from '../durations.js';
 import { rolloutOptions, runOptions, type RunFlags } from '../run-options.js';
 import { checkParams, paramsGiven } from '../runbook-params.js';
 import { DEFAULT_CATCHUP_SECONDS, OVERLAPS, type Overlap } from '../schedules/definition.js';
-import { whenText } from '../schedules/describe.js';
+import { whenText } from '../schedules/render.js';
 import { applyMirror, planMirror, readInvokers, type MirrorItem } from '../schedules/mirror.js';
 import { engineOptions, engineSettings, type EngineFlags } from '../settings.js';
 import { renderTable } from '../table.js';

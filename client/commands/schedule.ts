@@ -10,14 +10,8 @@ import { runbooksHelp } from '../runbook-help.js';
 import { runOptions, type RunFlags } from '../run-options.js';
 import { engineOptions, regionSetting, temporalSettings, type EngineFlags } from '../settings.js';
 import { OVERLAPS, overlapName, partsOf, temporalOverlap, type Overlap } from '../schedules/definition.js';
-import {
-  describeSchedule,
-  listSchedules,
-  renderList,
-  renderSchedule,
-  scheduleHandle,
-  whenText,
-} from '../schedules/describe.js';
+import { describeSchedule, listSchedules, scheduleHandle } from '../schedules/describe.js';
+import { renderList, renderSchedule, whenText } from '../schedules/render.js';
 import { partsFromFlags, scheduleFlags, updatedParts, type ScheduleFlags } from '../schedules/flags.js';
 import { scheduleIdOf, scheduleName } from '../schedules/ids.js';
 import { createSchedule, updateSchedule } from '../schedules/install.js';
