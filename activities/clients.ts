@@ -6,6 +6,8 @@ import { createTatClient, type TatClient } from '../tat/node/client.js';
 export interface ActivitiesConfig {
   secretId: string;
   secretKey: string;
+  /** The session token of a temporary key (STS). */
+  token?: string;
   /** tatd's url (`http://127.0.0.1:9000`); omit for Tencent Cloud. */
   endpoint?: string;
 }
@@ -23,6 +25,7 @@ export function clientsFor(config: ActivitiesConfig): ClientFor {
       c = createTatClient({
         secretId: config.secretId,
         secretKey: config.secretKey,
+        ...(config.token ? { token: config.token } : {}),
         region,
         timeoutSeconds: REQUEST_TIMEOUT_SECONDS,
         ...(config.endpoint ? { endpoint: config.endpoint } : {}),

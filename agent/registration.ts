@@ -131,6 +131,8 @@ export interface RegisterOptions {
   machineId: string;
   /** Send from this local address (also reported as the machine's LocalIp). */
   localAddress?: string | undefined;
+  /** The instance's tags (a tatd extension of RegisterInstance; TAT itself takes none). */
+  tags?: { Key: string; Value: string }[] | undefined;
 }
 
 /** Registers the machine; returns the record to save (its private key included). */
@@ -154,6 +156,7 @@ export async function registerMachine(o: RegisterOptions): Promise<RegisterRecor
       Hostname: hostname(),
       LocalIp: await localIpFor(url, o.localAddress),
       SystemName: type() === 'Windows_NT' ? 'Windows' : 'Linux',
+      ...(o.tags?.length ? { Tags: o.tags } : {}),
     },
     2,
   );

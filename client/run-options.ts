@@ -3,6 +3,8 @@
 // runbook shares. Every bad flag gets an error that names it.
 
 import type { Command } from 'commander';
+import { parseSelector, SelectorError } from '../activities/selector.js';
+import { collect } from './flags.js';
 import { parseSize, type Shape, type Size } from '../workflows/engine/plan.js';
 import type { RolloutOptions, RunbookInput, TargetSelector } from '../workflows/engine/types.js';
 import { builtInRunbooks, type RunbookRegistry } from '../workflows/registry.js';
@@ -20,6 +22,7 @@ export interface RolloutFlags {
   targets?: string;
   online?: boolean;
   managedName?: string;
+  select?: string[];
   batches?: string;
   window?: string;
   rampUp?: string;
@@ -60,6 +63,11 @@ export function runOptions(
     .option('--targets <ids>', 'instance ids, comma-separated (ins-…, lhins-…, rins-…)')
     .option('--online', 'every instance whose agent is online in the region')
     .option('--managed-name <text>', 'managed instances whose name contains the text')
+    .option(
+      '--select <terms>',
+      'instances matching every term, e.g. tag:env=prod,os=linux,kind=rins,name=web-*,online (repeat for OR)',
+      collect,
+    )
     .option('--batches <sizes>', 'lock-step batches, e.g. 1,10%,50% (the last repeats); default 1,10%,50%')
     .option('--window <n|pct>', 'sliding window: at most this many targets in flight')
     .option('--ramp-up <n|pct>', 'ramp-up: 1, 2, 4 … up to this many in flight')
@@ -102,8 +110,21 @@ export function runOptions(
     .option(
       '--runbooks <file>',
       'a runbook file the worker loads, for its parameters and flags (repeatable; env TATFLOW_RUNBOOKS)',
-      (v: string, prev: string[] = []) => [...prev, v],
+      collect,
     );
+}
+
+/** The `--select` values, each parsed once so a bad term is refused here, naming it. */
+export function checkSelectors(select: string[]): string[] {
+  for (const s of select) {
+    try {
+      parseSelector(s);
+    } catch (e) {
+      if (e instanceof SelectorError) throw new Error(`--select "${s}": ${e.message}`);
+      throw e;
+    }
+  }
+  return select;
 }
 
 function size(flag: string, v: string): Size {
@@ -115,9 +136,12 @@ function size(flag: string, v: string): Size {
 }
 
 function selector(f: RolloutFlags): TargetSelector {
-  const given = [f.targets !== undefined, !!f.online, f.managedName !== undefined].filter(Boolean).length;
+  const given = [f.targets !== undefined, !!f.online, f.managedName !== undefined, !!f.select?.length].filter(
+    Boolean,
+  ).length;
   if (given !== 1)
-    throw new Error('give the targets with exactly one of --targets, --online or --managed-name');
+    throw new Error('give the targets with exactly one of --targets, --online, --managed-name or --select');
+  if (f.select?.length) return { select: checkSelectors(f.select) };
   if (f.online) return { online: true };
   if (f.managedName !== undefined) return { managedName: f.managedName };
   const ids = f

@@ -148,6 +148,18 @@ export function checkTags(tags: Tag[]): void {
   }
 }
 
+/**
+ * Whether a resource's tags pass one of the tag filters `tag-key`, `tag-value` or `tag:<key>`
+ * (docs/tat-api-reference.md, "Filters"): any of the filter's values matches.
+ */
+export function tagFilterMatches(f: Filter, tags: readonly Tag[]): boolean {
+  const any = (v: string) => f.Values.includes(v);
+  if (f.Name === 'tag-key') return tags.some((t) => any(t.Key));
+  if (f.Name === 'tag-value') return tags.some((t) => any(t.Value));
+  const key = f.Name.slice('tag:'.length);
+  return tags.some((t) => t.Key === key && any(t.Value));
+}
+
 /** Checks an instance-id list against its maximum and for duplicates. */
 export function checkInstanceIdCount(ids: string[], max: number, field = 'InstanceIds'): void {
   if (ids.length === 0) throw new TatError('MissingParameter', `${field} must name at least one instance.`);

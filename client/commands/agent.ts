@@ -21,7 +21,7 @@ import {
   saveRegistration,
 } from '../../agent/registration.js';
 import { REFERENCE_BACKOFF } from '../../agent/session.js';
-import { parseFlags } from '../flags.js';
+import { collect, parseFlags } from '../flags.js';
 import { onShutdown } from '../shutdown.js';
 
 const sourceAddress = z
@@ -40,12 +40,19 @@ const Flags = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/** `--tag key=value`: the value may be empty (`--tag owner=`), the key may not. */
+const tag = z
+  .string()
+  .regex(/^[^=]+=/, 'give key=value (e.g. --tag env=prod)')
+  .transform((v) => ({ Key: v.slice(0, v.indexOf('=')), Value: v.slice(v.indexOf('=') + 1) }));
+
 const RegisterFlags = z.object({
   server: z.string().optional(),
   config: z.string().optional(),
   machineId: z.string().min(1).max(128).optional(),
   dir: z.string().optional(),
   sourceAddress,
+  tag: z.array(tag).default([]),
 });
 
 export function defaultAgentDir(): string {
@@ -78,6 +85,11 @@ function registerCommand(): Command {
     .option('--machine-id <id>', 'machine identity (default: /etc/machine-id)')
     .option('--dir <dir>', `state directory (default ${defaultAgentDir()})`)
     .option('--source-address <ip>', 'local address to connect from (a multi-homed host)')
+    .option(
+      '--tag <key=value>',
+      "a tag of the managed instance (repeatable; tatd only: TAT's own registration takes no tags)",
+      collect,
+    )
     .action(async (region: string, id: string, value: string, raw: unknown) => {
       const flags = parseFlags(RegisterFlags, raw);
       const { invokeUrl } = endpointsOf(flags);
@@ -90,6 +102,7 @@ function registerCommand(): Command {
           registerCodeValue: value,
           machineId: flags.machineId ?? defaultMachineId(),
           localAddress: flags.sourceAddress,
+          tags: flags.tag,
         });
         saveRegistration(file, record);
         process.stdout.write(`register success: ${record.instance_id} (saved in ${file})\n`);

@@ -1,8 +1,9 @@
 // `tatflow dev`: the whole system on one machine on embedded defaults — the Temporal dev server
 // (with its Web UI), tatd on SQLite with open enrollment, a worker, and a local fleet of agents
 // running real shells — then a real rollout on that fleet, shown live. Credentials are generated
-// once and kept in the data directory; `engine.json` there lets other `tatflow` commands run in a
-// second terminal without any flag.
+// once and kept in the data directory (credentials.json, mode 0600); `engine.json` there lets other
+// `tatflow` commands run in a second terminal without any flag. One per data directory
+// (client/dev-lock.ts). Everything it and its worker log goes to the log file, not the terminal.
 
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,16 +20,18 @@ import { startTatd } from '../../server/app.js';
 import { parseServerConfig } from '../../server/config.js';
 import { createTatClient, type TatClient } from '../../tat/node/client.js';
 import { installTemporalLogger } from '../../temporal/logging.js';
-import { startWorker } from '../../worker/main.js';
+import { DEFAULT_TASK_QUEUE, startWorker } from '../../worker/main.js';
 import type { RunbookInput } from '../../workflows/engine/types.js';
 import { parseFlags } from '../flags.js';
 import { renderStatus } from '../progress.js';
 import { onShutdown } from '../shutdown.js';
 import { renderTable } from '../table.js';
 import { findTemporalCli, startTemporalDevServer } from '../../temporal/dev-server.js';
+import { acquireDevLock, alreadyRunning } from '../dev-lock.js';
 import { DEMO_SCHEDULE, ensureDemoSchedule } from '../schedules/demo.js';
 import { checkTimezone } from '../schedules/spec.js';
 import { follow } from './run.js';
+import { queueLines } from './worker.js';
 
 const Flags = z.object({
   listen: z.string().default('127.0.0.1:9000'),
@@ -47,7 +50,7 @@ interface Credentials {
   appId: string;
 }
 
-const TASK_QUEUE = 'tatflow';
+const TASK_QUEUE = DEFAULT_TASK_QUEUE;
 
 function loadCredentials(dataDir: string): Credentials {
   const file = join(dataDir, 'credentials.json');
@@ -124,16 +127,30 @@ export function devCommand(): Command {
       const flags = parseFlags(Flags, raw);
       const dataDir = resolve(flags.data);
       await mkdir(join(dataDir, 'work'), { recursive: true });
+      const lock = acquireDevLock(dataDir);
+      if ('running' in lock) {
+        process.stderr.write(`${alreadyRunning(dataDir, lock.running)}\n`);
+        process.exitCode = 1;
+        return;
+      }
       const creds = loadCredentials(dataDir);
       const root = process.getuid?.() === 0;
+      if (root)
+        say(
+          `Running as root: the ${flags.agents} agents of the dev fleet run every task as root on this ` +
+            'machine, in real shells. A runbook step that reboots reboots this host (`tatflow run` asks first).',
+        );
       // Not root: tasks cannot switch users, so they run as this user in a scratch directory.
       const defaults = root ? {} : { username: userInfo().username, workingDirectory: join(dataDir, 'work') };
       const logDest = join(dataDir, 'tatflow.log');
       const log = pino({ level: 'info' }, pino.destination({ dest: logDest, mkdir: true, sync: false }));
-      installTemporalLogger(log.child({ service: 'worker' }));
+      // The SDK core's own warnings (a failed workflow task, say) go to the log file too, not over
+      // the terminal.
+      installTemporalLogger(log.child({ service: 'worker' }), { quietRetries: true });
       const closers: (() => Promise<void>)[] = [];
       onShutdown(async () => {
         for (const close of closers.reverse()) await close();
+        lock.release();
       }, 60_000);
 
       let temporalAddress = flags.temporalAddress;
@@ -186,17 +203,23 @@ export function devCommand(): Command {
         runbooks: flags.runbooks,
       });
       closers.push(() => worker.stop());
+      // For the CLI in another terminal (client/settings.ts); the key pair stays in credentials.json.
       writeFileSync(
         join(dataDir, 'engine.json'),
         JSON.stringify(
-          { temporalAddress, region, tat, runbooks: flags.runbooks.map((f) => resolve(f)) },
+          {
+            temporalAddress,
+            region,
+            tat: { endpoint: tatd.url },
+            runbooks: flags.runbooks.map((f) => resolve(f)),
+            rootFleet: root,
+          },
           null,
           2,
         ) + '\n',
-        {
-          mode: 0o600,
-        },
+        { mode: 0o600 },
       );
+      lock.update({ tat: tatd.url, temporal: temporalAddress, ...(uiUrl ? { ui: uiUrl } : {}) });
 
       const client = createTatClient({ ...creds, region, endpoint: tatd.url });
       const instances = await waitOnline(client, flags.agents);
@@ -209,7 +232,8 @@ export function devCommand(): Command {
             ['SecretKey', creds.secretKey],
             ['Region', region],
             ['Output bucket', `${tatd.url}/cos/dev (OutputCOSBucketUrl for outputs over 24 KB)`],
-            ['Temporal', `${temporalAddress} (namespace default, task queue ${TASK_QUEUE})`],
+            ['Temporal', `${temporalAddress} (namespace default)`],
+            ['Task queues', queueLines(worker)],
             ['Temporal Web UI', uiUrl ?? '(the running server’s own)'],
             [
               'Agents online',
@@ -257,6 +281,7 @@ export function devCommand(): Command {
           'Try, in another terminal (this directory):',
           "  bin/tatflow run rollingCommand --online --batches 1,50% --command 'uptime' --health-check 'test -d /tmp' --follow",
           '  bin/tatflow preview patchFleet --online --batches 1,2',
+          '  bin/tatflow instances    bin/tatflow runbooks',
           '  bin/tatflow status <run>    bin/tatflow approve|reject|pause|resume|abort <run>',
           'Any TAT client works against the endpoint above. Ctrl-C stops everything.',
         ].join('\n'),

@@ -133,12 +133,13 @@ export function partsFromFlags(
     params: paramsFromFlags(entry, f, ctx.registry),
     rollout: rolloutOptions(f, ctx.region),
   };
-  return { def, taskQueue: ctx.taskQueue, input };
+  // The runbook's own queue (a runbook file's runbooks have theirs), as `run` picks it.
+  return { def, taskQueue: ctx.registry.taskQueue(entry.name, ctx.taskQueue), input };
 }
 
 /** Rollout flags by what they set: a group given replaces those options, as `run` would set them. */
 const ROLLOUT_GROUPS: [(keyof RolloutFlags)[], (keyof RolloutOptions)[]][] = [
-  [['targets', 'online', 'managedName'], ['targets']],
+  [['targets', 'online', 'managedName', 'select'], ['targets']],
   [['batches', 'window', 'rampUp'], ['shape']],
   [['maxErrors'], ['maxErrors']],
   [['strictBudget'], ['strictBudget']],

@@ -55,6 +55,7 @@ function targetsText(i: RunbookInput): string {
   const t = i.rollout.targets;
   if ('instanceIds' in t) return t.instanceIds.join(', ');
   if ('online' in t) return 'every online agent';
+  if ('select' in t) return t.select.map((s) => `--select '${s}'`).join(' or ');
   return `managed instances named like "${t.managedName}"`;
 }
 

@@ -15,6 +15,7 @@ import {
   checkFilterValues,
   checkListRequest,
   checkTags,
+  tagFilterMatches,
   checkTimeout,
   checkUsername,
   checkWorkingDirectory,
@@ -283,14 +284,8 @@ export async function describeCommands(ctx: CallContext, req: RequestOf<'Describ
           return any(r.created_by);
         case 'scene-id':
           return (publicCommand(r.id)?.scenes ?? []).some(any); // user commands belong to no scene
-        case 'tag-key':
-          return tags.some((t) => any(t.Key));
-        case 'tag-value':
-          return tags.some((t) => any(t.Value));
-        default: {
-          const key = f.Name.slice('tag:'.length);
-          return tags.some((t) => t.Key === key && any(t.Value));
-        }
+        default: // tag-key, tag-value, tag:<key>
+          return tagFilterMatches(f, tags);
       }
     });
   });

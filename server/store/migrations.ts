@@ -246,4 +246,14 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  // Tags of managed instances (RegisterInstanceInfo.Tags; the tag filters of
+  // DescribeRegisterInstances): a JSON array of {Key, Value}, like the tags of commands.
+  '0007_instance_tags': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('instances')
+        .addColumn('tags', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
+    },
+  },
 };

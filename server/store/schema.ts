@@ -52,6 +52,8 @@ export interface InstancesTable {
   agent_machine_id: Generated<string>;
   local_ip: Generated<string>;
   updated_at: number | null;
+  /** JSON array of {Key, Value} (migration 0007): managed instances only; `[]` for the others. */
+  tags: Generated<string>;
 }
 
 export interface RegisterCodesTable {

@@ -9,6 +9,8 @@ export type TatClient = InstanceType<typeof tatSdk.tat.v20201028.Client>;
 export interface TatClientOptions {
   secretId: string;
   secretKey: string;
+  /** The session token of a temporary key (STS). */
+  token?: string;
   region: string;
   /** `http://127.0.0.1:9000` for tatd; omit for Tencent Cloud (`https://tat.tencentcloudapi.com`). */
   endpoint?: string;
@@ -29,7 +31,7 @@ export function createTatClient(o: TatClientOptions): TatClient {
     host = u.host;
   }
   return new tatSdk.tat.v20201028.Client({
-    credential: { secretId: o.secretId, secretKey: o.secretKey },
+    credential: { secretId: o.secretId, secretKey: o.secretKey, ...(o.token ? { token: o.token } : {}) },
     region: o.region,
     profile: {
       signMethod: o.signMethod ?? 'TC3-HMAC-SHA256',

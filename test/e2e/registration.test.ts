@@ -82,10 +82,15 @@ const refusedLogs = (instanceId: string) =>
 describe('registering a machine', () => {
   test('register with a code, then run commands on the rins- instance', async () => {
     const code = await newCode({ InstanceNamePrefix: 'e2e-', RegisterLimit: 2 });
+    // A --tag that is not key=value is refused before anything is sent.
+    const bad = await registerAgent(tatd.url, { ...code, machineId: 'managed-1', tags: ['prod'] });
+    assert.equal(bad.status, 1);
+    assert.match(bad.output, /--tag: give key=value/);
     const reg = await registerAgent(tatd.url, {
       ...code,
       machineId: 'managed-1',
       sourceAddress: '127.0.0.3',
+      tags: ['env=prod', 'owner='],
     });
     assert.equal(reg.status, 0, reg.output);
     assert.match(reg.output, /^register success: rins-[a-z0-9]{8} \(saved in .*register\.json\)\n$/);
@@ -115,6 +120,10 @@ describe('registering a machine', () => {
     assert.equal(info!.MachineId, 'managed-1');
     assert.equal(info!.LocalIp, '127.0.0.3');
     assert.match(info!.InstanceName!, /^e2e-/);
+    assert.deepEqual(info!.Tags, [
+      { Key: 'env', Value: 'prod' },
+      { Key: 'owner', Value: '' },
+    ]);
     await waitFor(() => agent.lines.some((l) => l.includes('validate_instance success')), {
       what: 'ValidateInstance to succeed',
     });

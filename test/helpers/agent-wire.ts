@@ -101,7 +101,14 @@ export async function registerByHand(
   tatdUrl: string,
   code: { id: string; value: string },
   machineId: string,
-  o: { keys?: KeyPair; localAddress?: string; headers?: Record<string, string>; hostname?: string } = {},
+  o: {
+    keys?: KeyPair;
+    localAddress?: string;
+    headers?: Record<string, string>;
+    hostname?: string;
+    /** tatd's extension of RegisterInstance. */
+    tags?: { Key: string; Value: string }[];
+  } = {},
 ): Promise<{ answer: AgentAnswer; identity: WireIdentity | undefined }> {
   const keys = o.keys ?? rsaKeyPair();
   const answer = await agentPost(
@@ -116,6 +123,7 @@ export async function registerByHand(
       Hostname: o.hostname ?? 'wire-host',
       LocalIp: o.localAddress ?? '127.0.0.1',
       SystemName: 'Linux',
+      ...(o.tags ? { Tags: o.tags } : {}),
     },
     o.localAddress,
   );

@@ -16,6 +16,8 @@ import { pino } from 'pino';
 import { bundleRunbooks } from '../../worker/bundle.js';
 import { installTemporalLogger } from '../../temporal/logging.js';
 import { startWorker, type RunningWorker } from '../../worker/main.js';
+import { loadRunbooks } from '../../worker/runbook-files.js';
+import { taskQueueOf } from '../../workflows/registry.js';
 import { progressQuery } from '../../workflows/engine/messages.js';
 import type { RolloutOptions, RolloutState, RunbookInput } from '../../workflows/engine/types.js';
 import { fleetMachineIds } from '../../agent/main.js';
@@ -159,6 +161,12 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     : agents.map((a) => a.instanceId);
   for (let i = 0; i < ids.length; i += 100) await waitAgents(tat, ids.slice(i, i + 100), 'Online', 60_000);
   const tatConfig = { endpoint: tatd.url, secretId: ACCOUNT.secretId, secretKey: ACCOUNT.secretKey };
+  // A runbook file's runs go to its own queue, which the worker polls (workflows/registry.ts).
+  const registry = await loadRunbooks(o.userRunbooks ?? []);
+  const queueOf = (runbook: string) => {
+    const r = registry.get(runbook);
+    return r ? taskQueueOf(r, o.taskQueue) : o.taskQueue;
+  };
   let worker: RunningWorker | undefined;
   const started: { runbook: string; handle: WorkflowHandle }[] = [];
   const engine: Engine = {
@@ -200,7 +208,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         rollout: { region: REGION, targets: { instanceIds: ids }, pollIntervalMs: 200, ...rollout },
       };
       const h = await engine.client.workflow.start(runbook, {
-        taskQueue: o.taskQueue,
+        taskQueue: queueOf(runbook),
         workflowId: id ?? `${o.taskQueue}-${++runNo}-${Date.now()}`,
         args: [input],
       });

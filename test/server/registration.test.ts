@@ -598,6 +598,65 @@ describe('DescribeRegisterInstances, ModifyRegisterInstance, DeleteRegisterInsta
     );
   });
 
+  test('tags (tatd extension): set at registration, replaced by ModifyRegisterInstance, served and filtered', async () => {
+    const cq = client(tatd, { ...A, region: 'ap-chongqing' });
+    const reg = async (machineId: string, tags?: { Key: string; Value: string }[]) => {
+      const r = await registerByHand(tatd.url, await newCode(cq), machineId, tags ? { tags } : {});
+      return r;
+    };
+    const web = (await reg('wire-tag-web', [
+      { Key: 'env', Value: 'prod' },
+      { Key: 'role', Value: 'web' },
+    ]))!.identity!;
+    const db = (await reg('wire-tag-db', [{ Key: 'env', Value: 'staging' }])).identity!;
+    const bare = (await reg('wire-tag-bare')).identity!;
+    const byId = async () =>
+      new Map(
+        (await cq.DescribeRegisterInstances({})).RegisterInstanceSet!.map((i) => [i.InstanceId!, i.Tags]),
+      );
+    assert.deepEqual((await byId()).get(web.instanceId), [
+      { Key: 'env', Value: 'prod' },
+      { Key: 'role', Value: 'web' },
+    ]);
+    assert.deepEqual((await byId()).get(bare.instanceId), []);
+    const ids = async (Name: string, Values: string[]) =>
+      (await cq.DescribeRegisterInstances({ Filters: [{ Name, Values }] }))
+        .RegisterInstanceSet!.map((i) => i.InstanceId)
+        .sort();
+    assert.deepEqual(await ids('tag-key', ['env']), [web.instanceId, db.instanceId].sort());
+    assert.deepEqual(await ids('tag-key', ['role', 'nope']), [web.instanceId]);
+    assert.deepEqual(await ids('tag-value', ['staging']), [db.instanceId]);
+    assert.deepEqual(await ids('tag:env', ['prod', 'staging']), [web.instanceId, db.instanceId].sort());
+    assert.deepEqual(await ids('tag:role', ['prod']), []);
+
+    // ModifyRegisterInstance with Tags replaces them; without Tags it leaves them alone.
+    const modify = (req: object) =>
+      cq.ModifyRegisterInstance(req as { InstanceId: string; InstanceName: string });
+    await modify({
+      InstanceId: bare.instanceId,
+      InstanceName: 'bare',
+      Tags: [{ Key: 'env', Value: 'prod' }],
+    });
+    await modify({ InstanceId: web.instanceId, InstanceName: 'web-1' });
+    await modify({ InstanceId: db.instanceId, InstanceName: 'db-1', Tags: [] });
+    assert.deepEqual(await ids('tag:env', ['prod']), [web.instanceId, bare.instanceId].sort());
+    assert.deepEqual((await byId()).get(db.instanceId), []);
+
+    // Bad tags are refused, at registration and by ModifyRegisterInstance, and change nothing.
+    const eleven = Array.from({ length: 11 }, (_, i) => ({ Key: `k${i}`, Value: '' }));
+    for (const tags of [eleven, [{ Key: '', Value: 'x' }], [{ Key: 'a', Value: 'v'.repeat(256) }]]) {
+      const r = await reg('wire-tag-bad', tags);
+      assert.equal(r.answer.Error?.Code, 'InvalidParameterValue', JSON.stringify(tags).slice(0, 80));
+      await refused(
+        'ModifyRegisterInstance',
+        modify({ InstanceId: bare.instanceId, InstanceName: 'bare', Tags: tags }),
+        'InvalidParameterValue',
+      );
+    }
+    assert.equal((await cq.DescribeRegisterInstances({})).TotalCount, 3);
+    assert.deepEqual((await byId()).get(bare.instanceId), [{ Key: 'env', Value: 'prod' }]);
+  });
+
   test('DeleteRegisterInstance: errors; a deleted instance is disconnected and its signatures refused', async () => {
     const action = 'DeleteRegisterInstance';
     await refused(action, sh.DeleteRegisterInstance({} as { InstanceId: string }), 'MissingParameter');

@@ -22,6 +22,12 @@ export interface RunbookSpec<S extends z.ZodType = z.ZodType> {
   flags?: readonly RunbookFlag[];
   /** What to do to each target, given the run's (checked) parameters. Runs inside the workflow: no I/O. */
   build(params: z.output<S>): RunbookDefinition;
+  /**
+   * The task queue its runs go to. Default: the built-in runbooks' queue for them; for a runbook
+   * file's, `<default queue>-<file name>` (workflows/registry.ts). Workers poll the queues of the
+   * runbooks they load, so workers with different runbooks never take each other's runs.
+   */
+  taskQueue?: string;
 }
 
 /** A runbook workflow, carrying its description for the registry. */
