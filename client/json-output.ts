@@ -97,6 +97,10 @@ export const PreviewJson = z.strictObject({
           onTimeout: z.enum(['fail', 'continue']),
         })
         .nullable(),
+      /** The run's maintenance window (docs/schedules.md), from its start; null when it has none. */
+      maintenanceWindow: z
+        .strictObject({ durationSeconds: z.number(), cutoffSeconds: z.number() })
+        .nullable(),
     })
     .nullable(),
   /** What runs on each target, built from the parameters; `error` when it does not build. */

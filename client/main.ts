@@ -9,6 +9,7 @@ import { instancesCommand } from './commands/instances.js';
 import { previewCommand } from './commands/preview.js';
 import { runCommand } from './commands/run.js';
 import { runbooksCommand } from './commands/runbooks.js';
+import { scheduleCommand } from './commands/schedule.js';
 import { workerCommand } from './commands/worker.js';
 import { registerCodeCommand } from './commands/register-code.js';
 import { cliRegistry } from './runbooks.js';
@@ -16,7 +17,7 @@ import { builtInRunbooks } from '../workflows/registry.js';
 
 // Only the commands that start runs or list runbooks load user runbook files (their flags become
 // options).
-const startsRuns = ['run', 'preview', 'runbooks'].includes(process.argv[2] ?? '');
+const startsRuns = ['run', 'preview', 'runbooks', 'schedule'].includes(process.argv[2] ?? '');
 const registry = startsRuns
   ? await cliRegistry(process.argv.slice(3)).catch((e: unknown) => {
       process.stderr.write(`tatflow: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -41,7 +42,8 @@ const program = new Command()
   .addCommand(previewCommand(registry))
   .addCommand(statusCommand())
   .addCommand(instancesCommand())
-  .addCommand(runbooksCommand(registry));
+  .addCommand(runbooksCommand(registry))
+  .addCommand(scheduleCommand(registry));
 for (const c of controlCommands()) program.addCommand(c);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -2,6 +2,7 @@
 // `tatflow status`. Bars redrawn in place on a terminal; plain lines when the output is a file or
 // pipe.
 
+import { localTime } from '../tat/dst.js';
 import type { BatchState, RolloutState, TargetState } from '../workflows/engine/types.js';
 import { renderTable } from './table.js';
 
@@ -29,6 +30,7 @@ function counts(s: RolloutState, ids: string[]) {
 export function headline(s: RolloutState): string {
   const n = s.batches.length;
   if (s.status === 'planning') return 'planning: resolving targets and checking agents';
+  if (s.status === 'skipped') return `skipped: ${s.note ?? ''}`;
   const gate = s.gate ? ` · waiting at gate "${s.gate.name}" (tatflow approve|reject)` : '';
   const pause = s.paused ? ` · paused by ${s.paused.by}` : '';
   return `${s.status} · batch ${Math.min(s.currentBatch + 1, Math.max(n, 1))}/${n} · errors ${s.errors}/${s.maxErrors} allowed${gate}${pause}`;
@@ -162,6 +164,18 @@ export function renderStatus(runId: string, s: RolloutState): string {
   ];
   if (s.endedAt) rows.push(['ended', s.endedAt]);
   if (s.reason) rows.push(['reason', s.reason]);
+  if (s.note) rows.push(['note', s.note]);
+  if (s.schedule)
+    rows.push([
+      'schedule',
+      `${s.schedule.id}: the fire of ${localTime(s.schedule.timezone, Date.parse(s.schedule.scheduledAt))} (${s.schedule.scheduledAt})`,
+    ]);
+  const w = s.window;
+  if (w)
+    rows.push([
+      'window',
+      `${w.startsAt} to ${w.endsAt}${w.cutoffAt !== w.endsAt ? `; no batch starts after ${w.cutoffAt}` : ''}${w.closedAt ? `; closed at ${w.closedAt}: ${w.closedBecause}` : ''}`,
+    ]);
   for (const d of s.decisions)
     rows.push([
       `gate "${d.gate}"`,

@@ -8,6 +8,7 @@ import { collect } from './flags.js';
 import { parseSize, type Shape, type Size } from '../workflows/engine/plan.js';
 import type { RolloutOptions, RunbookInput, TargetSelector } from '../workflows/engine/types.js';
 import { builtInRunbooks, type RunbookRegistry } from '../workflows/registry.js';
+import { parseDuration } from './durations.js';
 import {
   paramsFromFlags,
   positiveInt,
@@ -38,6 +39,8 @@ export interface RolloutFlags {
   bake?: string;
   progressDeadline?: string;
   pollInterval?: string;
+  maintenanceWindow?: string;
+  maintenanceCutoff?: string;
   param?: string[];
   params?: string;
   runbooks?: string[];
@@ -45,10 +48,18 @@ export interface RolloutFlags {
 
 export type RunFlags = RolloutFlags & FlagValues;
 
-/** The rollout flags, the script settings, every runbook flag of the registry, --param and --params. */
-export function runOptions(cmd: Command, registry: RunbookRegistry = builtInRunbooks): Command {
+/**
+ * The rollout flags, the script settings, every runbook flag of the registry, --param and --params;
+ * and the `<runbook>` argument, unless `runbookArgument` is false (`schedule update` keeps its own).
+ */
+export function runOptions(
+  cmd: Command,
+  registry: RunbookRegistry = builtInRunbooks,
+  o: { runbookArgument?: boolean } = {},
+): Command {
+  if (o.runbookArgument !== false)
+    cmd.argument('<runbook>', `runbook: ${registry.names().join(', ')} (see "runbooks:" below)`);
   cmd
-    .argument('<runbook>', `runbook: ${registry.names().join(', ')} (see "runbooks:" below)`)
     .option('--targets <ids>', 'instance ids, comma-separated (ins-…, lhins-…, rins-…)')
     .option('--online', 'every instance whose agent is online in the region')
     .option('--managed-name <text>', 'managed instances whose name contains the text')
@@ -75,7 +86,15 @@ export function runOptions(cmd: Command, registry: RunbookRegistry = builtInRunb
     .option('--on-approval-timeout <fail|continue>', 'what a gate does when it times out (default fail)')
     .option('--bake <seconds>', 'wait after each batch before its health check')
     .option('--progress-deadline <seconds>', 'breach when no batch turned healthy for this long')
-    .option('--poll-interval <ms>', 'how often task results are polled (default 1000)');
+    .option('--poll-interval <ms>', 'how often task results are polled (default 1000)')
+    .option(
+      '--maintenance-window <duration>',
+      'batches start only inside this window from the run’s (scheduled) start, e.g. 2h',
+    )
+    .option(
+      '--maintenance-cutoff <duration>',
+      'no batch starts in the last part of the window, e.g. 15m (default 0)',
+    );
   const flags = registryFlags(registry);
   for (const s of SCRIPT_SETTINGS) {
     const own = flags.get(s.name);
@@ -185,7 +204,25 @@ export function rolloutOptions(f: RolloutFlags, region: string): RolloutOptions 
   if (pd) o.progressDeadlineSeconds = pd;
   const pi = positiveInt('poll-interval', f.pollInterval, 50);
   if (pi) o.pollIntervalMs = pi;
+  const mw = maintenanceWindow(f);
+  if (mw) o.maintenanceWindow = mw;
   return o;
+}
+
+function maintenanceWindow(f: RolloutFlags): RolloutOptions['maintenanceWindow'] {
+  if (f.maintenanceWindow === undefined) {
+    if (f.maintenanceCutoff !== undefined)
+      throw new Error('--maintenance-cutoff: needs --maintenance-window');
+    return undefined;
+  }
+  const durationSeconds = parseDuration('maintenance-window', f.maintenanceWindow);
+  if (f.maintenanceCutoff === undefined) return { durationSeconds };
+  const cutoffSeconds = parseDuration('maintenance-cutoff', f.maintenanceCutoff, { min: 0 });
+  if (cutoffSeconds >= durationSeconds)
+    throw new Error(
+      `--maintenance-cutoff: ${f.maintenanceCutoff} leaves no time in a ${f.maintenanceWindow} window; give a shorter cutoff`,
+    );
+  return { durationSeconds, cutoffSeconds };
 }
 
 /** The parameters of a run of `runbook` from its flags, checked against its schema. */

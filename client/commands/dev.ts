@@ -28,6 +28,8 @@ import { onShutdown } from '../shutdown.js';
 import { renderTable } from '../table.js';
 import { findTemporalCli, startTemporalDevServer } from '../../temporal/dev-server.js';
 import { acquireDevLock, alreadyRunning } from '../dev-lock.js';
+import { DEMO_SCHEDULE, ensureDemoSchedule } from '../schedules/demo.js';
+import { checkTimezone } from '../schedules/spec.js';
 import { follow } from './run.js';
 import { queueLines } from './worker.js';
 
@@ -120,7 +122,7 @@ export function devCommand(): Command {
     .option('--temporal-ui-port <port>', 'Temporal Web UI port (default 8233)')
     .option('--temporal-address <host:port>', 'use this running Temporal server instead of starting one')
     .option('--runbooks <file...>', 'user runbook files for the worker to load besides the built-in ones')
-    .option('--no-demo', 'skip the demo rollout on the fleet')
+    .option('--no-demo', 'skip the demo rollout on the fleet and the demo schedule')
     .action(async (raw: unknown) => {
       const flags = parseFlags(Flags, raw);
       const dataDir = resolve(flags.data);
@@ -260,6 +262,17 @@ export function devCommand(): Command {
         if (state) say(`\n${renderStatus(runId, state)}`);
         say(error ? `\nthe demo run failed: ${error.message}` : `\nthe demo run succeeded`);
         if (uiUrl) say(`Its history: ${uiUrl}/namespaces/default/workflows/${runId}`);
+        let timezone = 'UTC';
+        try {
+          timezone = checkTimezone('timezone', Intl.DateTimeFormat().resolvedOptions().timeZone);
+        } catch {
+          // a machine whose zone is not an IANA name: UTC
+        }
+        const made = await ensureDemoSchedule(temporal, { region, taskQueue: TASK_QUEUE, dataDir, timezone });
+        say(
+          `\nSchedule ${DEMO_SCHEDULE} ${made === 'created' ? 'created' : 'is there'}: rollingCommand rotating the demo app's logs every night at 03:30 ${timezone}, in a 1 h maintenance window; paused, so nothing runs until you unpause it.` +
+            `\n  bin/tatflow schedule list    bin/tatflow schedule describe ${DEMO_SCHEDULE}    bin/tatflow schedule unpause ${DEMO_SCHEDULE}`,
+        );
         await connection.close();
       }
       say(

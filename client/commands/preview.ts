@@ -10,6 +10,7 @@ import { planRun, PlanRefusal } from '../../workflows/engine/planning.js';
 import type { RunbookDefinition } from '../../workflows/engine/types.js';
 import { builtInRunbooks, type RunbookRegistry } from '../../workflows/registry.js';
 import { printJson, type PreviewJson } from '../json-output.js';
+import { formatDuration } from '../durations.js';
 import { describeDefinition, runbooksHelp } from '../runbook-help.js';
 import { runbookInput, runOptions, type RunFlags } from '../run-options.js';
 import { credentialsOption, engineOptions, engineSettings, type EngineFlags } from '../settings.js';
@@ -72,6 +73,11 @@ function text(p: PreviewJson, def: RunbookDefinition | undefined): string {
   if (a)
     lines.push(
       `approval gates: ${[a.beforeStart && 'before start', a.afterCanary && 'after canary', a.everyBatch && 'before every batch'].filter(Boolean).join(', ')}; timeout ${a.timeoutSeconds} s → ${a.onTimeout}`,
+    );
+  const mw = plan.maintenanceWindow;
+  if (mw)
+    lines.push(
+      `maintenance window: ${formatDuration(mw.durationSeconds)} from the run's start; no batch starts ${mw.cutoffSeconds ? `in its last ${formatDuration(mw.cutoffSeconds)}` : 'after it'}, nor one the longest batch so far says would end after it`,
     );
   if (def) lines.push(...describeDefinition(def));
   else if ('error' in p.definition)
@@ -147,6 +153,12 @@ export function previewCommand(registry: RunbookRegistry = builtInRunbooks): Com
                 everyBatch: !!a.everyBatch,
                 timeoutSeconds: a.timeoutSeconds ?? 86400,
                 onTimeout: a.onTimeout ?? 'fail',
+              }
+            : null,
+          maintenanceWindow: o.maintenanceWindow
+            ? {
+                durationSeconds: o.maintenanceWindow.durationSeconds,
+                cutoffSeconds: o.maintenanceWindow.cutoffSeconds ?? 0,
               }
             : null,
         };

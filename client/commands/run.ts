@@ -95,7 +95,9 @@ export function runCommand(registry: RunbookRegistry = builtInRunbooks): Command
             error instanceof WorkflowFailedError ? (error.cause?.message ?? error.message) : error.message;
           process.stdout.write(`\nrun ${id} failed: ${why}\n`);
           process.exitCode = 1;
-        } else process.stdout.write(`\nrun ${id} succeeded\n`);
+        } else if (state?.status === 'window closed')
+          process.stdout.write(`\nrun ${id} ended with its maintenance window: ${state.note}\n`);
+        else process.stdout.write(`\nrun ${id} succeeded\n`);
       },
     );
 }

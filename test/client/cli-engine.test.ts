@@ -122,9 +122,14 @@ test('preview prints the plan without running anything', async () => {
     'true',
     '--max-errors',
     '20%',
+    '--maintenance-window',
+    '1h30m',
+    '--maintenance-cutoff',
+    '10m',
   ]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /on 5 target\(s\) in ap-guangzhou; 5 online/);
+  assert.match(r.out, /maintenance window: 1h30m from the run's start; no batch starts in its last 10m/);
   assert.match(r.out, /│ 3\s+│ 2\s+│/);
   assert.match(r.out, /breaches at 2 error\(s\) \(maxErrors 1\)/);
 });
@@ -238,4 +243,33 @@ test("a runbook file's run goes to the file's own task queue, which the worker p
   assert.equal(plain.code, 0, plain.err);
   assert.equal((await e.client.workflow.getHandle('cli-plain').describe()).taskQueue, 'cli');
   await e.client.workflow.getHandle('cli-plain').result();
+});
+
+test('a run whose maintenance window closes exits 0, saying what was left and why', async () => {
+  // Batch 1 takes 3 s; the window is 4 s from the start: no second batch fits.
+  const r = await tatflow([
+    'run',
+    'rollingCommand',
+    '--id',
+    'cli-window',
+    '--targets',
+    e.ids.join(','),
+    '--batches',
+    '1',
+    '--command',
+    'sleep 3',
+    '--maintenance-window',
+    '4s',
+    '--poll-interval',
+    '200',
+    '--follow',
+  ]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(
+    r.out,
+    /run cli-window ended with its maintenance window: the maintenance window ends at .*: [45] of 5 target\(s\) not started/,
+  );
+  const s = await tatflow(['status', 'cli-window']);
+  assert.match(s.out, /│ status\s+│ window closed/);
+  assert.match(s.out, /not started: the maintenance window ends at/);
 });

@@ -78,6 +78,8 @@ export interface Engine {
     rollout: Partial<RolloutOptions>,
     id?: string,
   ): Promise<WorkflowHandle>;
+  /** A run started another way (by a Schedule): its history is recorded like those of `start`. */
+  track(runbook: string, h: WorkflowHandle): void;
   progress(h: WorkflowHandle): Promise<RolloutState>;
   waitProgress(
     h: WorkflowHandle,
@@ -213,6 +215,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       started.push({ runbook, handle: h });
       return h;
     },
+    track: (runbook, h) => void started.push({ runbook, handle: h }),
     progress: (h) => h.query(progressQuery),
     waitProgress: (h, pred, what, timeoutMs = 60_000) =>
       waitFor(

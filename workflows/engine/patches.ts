@@ -20,3 +20,16 @@ export const CHECK_INPUT_PATCH = 'check-input';
  * (120 s), then backs off a few seconds (docs/architecture.md, "Agents after a restart").
  */
 export const OFFLINE_GRACE_PATCH = 'offline-grace-150';
+
+/**
+ * Runs a tatflow schedule started record it (the schedule, the time it meant the run for) in their
+ * state, end at once as skipped when they are the second pass of a repeated wall time (DST, a
+ * fixed-time schedule), and leave their outcome in their memo for `tatflow schedule describe`.
+ */
+export const SCHEDULED_RUNS_PATCH = 'scheduled-runs';
+
+/**
+ * A run's maintenance window: no batch starts after the window's cutoff, nor one the run expects
+ * cannot end inside the window; the run ends `window closed` saying what was left.
+ */
+export const MAINTENANCE_WINDOW_PATCH = 'maintenance-window';
