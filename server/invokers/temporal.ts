@@ -102,6 +102,7 @@ export class TemporalLink {
     else
       this.log.info({ address: this.describeAddress(), namespace: this.namespace }, 'connected to Temporal');
     this.state = 'up';
+    this.upSince = Date.now();
     for (const f of this.onUp) f();
   }
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -176,6 +176,9 @@ describe('registering a machine', () => {
 describe('provisioning without a person: tatflow register-code and --register-code-file', () => {
   test('the agent registers with the code file on its first start, and only then', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tatflow-provision-'));
+    // The agent's directory is under this one, and its tasks run as the test user, who must
+    // traverse to their scripts (as under /var/lib on a real machine).
+    chmodSync(dir, 0o711);
     const codeFile = join(dir, 'codes', 'agents.json');
     const made = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const p = spawn(

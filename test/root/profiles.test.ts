@@ -48,10 +48,13 @@ async function agent(machineId: string, wrap?: string[]): Promise<AgentProcess> 
   return a;
 }
 
+let runs = 0;
 async function runAsRoot(instanceId: string, script: string): Promise<string> {
   // TAT's default Timeout (60 s) is shorter than a profile stuck on a stale pyenv lock (60 s wait).
+  // Each call's content differs (a numbered comment): tatd refuses the same signed RunCommand twice
+  // within a second as a replay.
   const { InvocationId } = await tat.RunCommand({
-    Content: b64(script),
+    Content: b64(`${script}\n# run ${++runs}`),
     InstanceIds: [instanceId],
     Timeout: PATIENCE_MS / 1000,
   });

@@ -18,7 +18,7 @@ import { taskUser } from '../../testkit/task-user.js';
 import { b64, outputOf, tasksOf, waitFinal } from '../helpers/invocations.js';
 import { client, DEFAULT_ACCOUNT, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
 import { sharedTemporal, stopSharedTemporal, type SharedTemporal } from '../../testkit/temporal.js';
-import { sleep, stays, waitFor } from '../../testkit/wait.js';
+import { nextSecond, sleep, stays, waitFor } from '../../testkit/wait.js';
 
 const APPID = DEFAULT_ACCOUNT.appId;
 const OTHER = { secretId: 'AKIDother', secretKey: 'other-secret', appId: '2000000002' };
@@ -436,13 +436,13 @@ describe('CreateInvoker and DescribeInvokers', () => {
       InstanceIds: [ids[0]!],
       ScheduleSettings: recurrence('0 5 * * *'),
     };
-    for (let i = used; i < QUOTA; i++) await tat.CreateInvoker(req);
+    for (let i = used; i < QUOTA; i++) await tat.CreateInvoker({ ...req, Name: `quota-${i}` });
     const m = await refused('CreateInvoker', req, 'LimitExceeded');
     assert.match(m, new RegExp(`quota of ${QUOTA} invokers in ap-guangzhou is used up`));
     // Back under the quota for the tests below.
     const mine = await tat.DescribeInvokers({ Filters: [{ Name: 'command-id', Values: [cmd] }], Limit: 100 });
     for (const v of mine.InvokerSet!) await tat.DeleteInvoker({ InvokerId: v.InvokerId! });
-    await tat.CreateInvoker(req);
+    await tat.CreateInvoker({ ...req, Name: 'quota-freed' }); // not the refused request's signature
     await tat.DeleteInvoker({
       InvokerId: (await tat.DescribeInvokers({ Limit: 1 })).InvokerSet![0]!.InvokerId!,
     });
@@ -589,12 +589,16 @@ describe('EnableInvoker, DisableInvoker, DeleteInvoker', () => {
     const id = InvokerId!;
     await tat.DisableInvoker({ InvokerId: id });
     assert.equal((await invokerById(tat, id)).Enable, false);
+    // Each repeat in the next second: the same signed change within one second is a replay.
+    await nextSecond();
     await tat.DisableInvoker({ InvokerId: id });
     await tat.EnableInvoker({ InvokerId: id });
+    await nextSecond();
     await tat.EnableInvoker({ InvokerId: id });
     assert.equal((await invokerById(tat, id)).Enable, true);
     await tat.DeleteInvoker({ InvokerId: id });
     assert.equal((await tat.DescribeInvokers({ InvokerIds: [id] })).TotalCount, 0);
+    await nextSecond(); // the refusals below repeat accepted requests: else replays
     for (const action of ['EnableInvoker', 'DisableInvoker', 'DeleteInvoker'] as const) {
       await refused(action, { InvokerId: id }, 'ResourceNotFound');
       await refused(action, { InvokerId: 'ivk_bad' }, 'InvalidParameterValue.InvalidInvokerId');
@@ -656,6 +660,7 @@ describe('isolation, and commands in use', () => {
     assert.equal((await tat.DescribeCommands({ CommandIds: [cmd] })).TotalCount, 1, 'nothing was deleted');
     // Pointing the invoker elsewhere frees the command.
     await tat.ModifyInvoker({ InvokerId: InvokerId!, CommandId: plainCmd });
+    await nextSecond(); // the refused DeleteCommand above had this very signature
     await tat.DeleteCommand({ CommandId: cmd });
     await tat.DeleteInvoker({ InvokerId: InvokerId! });
   });
