@@ -11,13 +11,8 @@ import {
   modifyCommand,
   previewReplacedCommandContent,
 } from '../resources/commands.js';
-import {
-  cancelInvocation,
-  describeInvocations,
-  describeInvocationTasks,
-  invokeCommand,
-  runCommand,
-} from '../resources/invocations.js';
+import { describeInvocations, describeInvocationTasks } from '../resources/invocation-queries.js';
+import { cancelInvocation, invokeCommand, runCommand } from '../resources/invocations.js';
 import {
   createInvoker,
   deleteInvoker,
@@ -31,14 +26,16 @@ import { describeQuotas } from '../resources/quotas.js';
 import { describeRegions } from '../resources/regions.js';
 import { describeScenes } from '../resources/scenes.js';
 import {
+  deleteRegisterInstance,
+  describeRegisterInstances,
+  modifyRegisterInstance,
+} from '../resources/managed-instances.js';
+import {
   createRegisterCode,
   deleteRegisterCodes,
-  deleteRegisterInstance,
   describeRegisterCodes,
-  describeRegisterInstances,
   disableRegisterCodes,
-  modifyRegisterInstance,
-} from '../resources/registration.js';
+} from '../resources/register-codes.js';
 
 export type Handler<A extends ActionName> = (ctx: CallContext, req: RequestOf<A>) => Promise<object>;
 

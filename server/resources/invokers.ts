@@ -1,4 +1,4 @@
-// Invokers (tat-api.md "Scheduled execution"): CreateInvoker, DescribeInvokers, ModifyInvoker,
+// Invokers (docs/api-coverage.md, "Invokers"): CreateInvoker, DescribeInvokers, ModifyInvoker,
 // EnableInvoker, DisableInvoker, DeleteInvoker, DescribeInvokerRecords.
 //
 // tatd's database is the truth. Every action checks, commits and returns; it never waits for

@@ -2,7 +2,7 @@
 // decisions). Every transition is one conditional update (`WHERE status IN (...)`), so a late or
 // repeated report can never move a task backwards, and concurrent writers (later: several tatd
 // replicas) need no locks. An invocation's status is not stored: it is folded from its tasks when
-// read (server/resources/invocations.ts).
+// read (server/resources/invocation-queries.ts).
 
 import { sql } from 'kysely';
 import {

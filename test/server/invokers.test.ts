@@ -18,7 +18,7 @@ import { taskUser } from '../../testkit/task-user.js';
 import { b64, outputOf, tasksOf, waitFinal } from '../helpers/invocations.js';
 import { client, DEFAULT_ACCOUNT, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
 import { sharedTemporal, stopSharedTemporal, type SharedTemporal } from '../../testkit/temporal.js';
-import { nextSecond, sleep, stays, waitFor } from '../../testkit/wait.js';
+import { nextSecond, stays, waitFor } from '../../testkit/wait.js';
 
 const APPID = DEFAULT_ACCOUNT.appId;
 const OTHER = { secretId: 'AKIDother', secretKey: 'other-secret', appId: '2000000002' };
@@ -466,7 +466,7 @@ describe('ModifyInvoker', () => {
 
   test('only the fields given change; UpdatedTime moves', async () => {
     const was = await invokerById(tat, id);
-    await sleep(1100); // UpdatedTime has seconds
+    await nextSecond(); // UpdatedTime has seconds
     await tat.ModifyInvoker({ InvokerId: id, Name: 'renamed', InstanceIds: ids });
     const now = await invokerById(tat, id);
     assert.deepEqual(

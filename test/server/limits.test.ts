@@ -13,7 +13,7 @@ import type { TatClient } from '../../tat/node/client.js';
 import { tc3Authorization } from '../../tat/node/signing.js';
 import { agentPost, openAgentSocket, registerByHand } from '../helpers/agent-wire.js';
 import { client, startTatd, type Tatd } from '../../testkit/tatd.js';
-import { sleep, waitFor } from '../../testkit/wait.js';
+import { stays, waitFor } from '../../testkit/wait.js';
 
 const A = { secretId: 'AKIDlimits', secretKey: 'limits-secret', appId: '1910000001' };
 const B = { secretId: 'AKIDlimitsb', secretKey: 'limits-secret-b', appId: '1910000002' };
@@ -293,10 +293,11 @@ describe('slow and idle sockets (connections in the configuration)', () => {
     assert.ok(socket.ws);
     let closed = false;
     socket.ws.on('close', () => (closed = true));
-    // Three idle timeouts without a byte either way: an HTTP connection would have been closed
-    // after the first (the test above); the agent's own pings come every 120 s.
-    await sleep(3 * IDLE_MS);
-    assert.equal(closed, false);
+    await stays(() => !closed, {
+      forMs: 3 * IDLE_MS,
+      why: 'an idle HTTP connection is closed after one idle timeout (the test above), and the agent pings only every 120 s',
+      what: "the agent's WebSocket open without a byte either way",
+    });
     socket.ws.terminate();
   });
 });
