@@ -31,7 +31,7 @@ export async function snapshot(tat: TatClient, invocationIds: string[]): Promise
   const tasks: TaskState[] = [];
   const seen = new Set<string>();
   for (const ids of slices(invocationIds)) {
-    const r = await tatCall('DescribeInvocations', () =>
+    const r = await tatCall(tat, 'DescribeInvocations', () =>
       tat.DescribeInvocations({ InvocationIds: ids, Limit: ids.length }),
     );
     for (const inv of r.InvocationSet ?? []) {
@@ -69,7 +69,7 @@ type Task = NonNullable<
 async function describeTasks(tat: TatClient, taskIds: string[], withOutput: boolean): Promise<Task[]> {
   const out: Task[] = [];
   for (const ids of slices(taskIds)) {
-    const r = await tatCall('DescribeInvocationTasks', () =>
+    const r = await tatCall(tat, 'DescribeInvocationTasks', () =>
       tat.DescribeInvocationTasks({ InvocationTaskIds: ids, Limit: ids.length, HideOutput: !withOutput }),
     );
     out.push(...(r.InvocationTaskSet ?? []));

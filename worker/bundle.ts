@@ -21,6 +21,10 @@ export async function bundleRunbooks(userRunbooks: string[] = []): Promise<Workf
     const lines = [join(workflowsDir, 'index.js'), ...userRunbooks.map((p) => resolve(p))].map(
       (p) => `export * from ${JSON.stringify(p)};`,
     );
+    // A workflow type the bundle does not have fails at once, naming the runbooks there are.
+    lines.push(
+      `export { unknownRunbook as default } from ${JSON.stringify(join(workflowsDir, 'engine', 'define.js'))};`,
+    );
     writeFileSync(entry, lines.join('\n') + '\n');
     return await bundleWorkflowCode({
       workflowsPath: entry,

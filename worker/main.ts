@@ -2,9 +2,10 @@
 // that call the TAT API, on one task queue.
 
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { createActivities, type ActivitiesConfig } from '../activities/index.js';
+import { createActivities, type ActivitiesConfig, type InvokeHooks } from '../activities/index.js';
 import type { RunbookRegistry } from '../workflows/registry.js';
 import { bundleRunbooks } from './bundle.js';
+import { definitionActivities } from './definitions.js';
 import { loadRunbooks } from './runbook-files.js';
 
 export const DEFAULT_TASK_QUEUE = 'tatflow';
@@ -18,6 +19,8 @@ export interface WorkerConfig {
   runbooks: string[];
   /** A bundle made beforehand (tests make one per process); default: bundled here. */
   workflowBundle?: WorkflowBundle;
+  /** Fault injection for tests (activities/invoke.ts); never set in production. */
+  invokeHooks?: InvokeHooks;
 }
 
 export interface RunningWorker {
@@ -41,7 +44,10 @@ export async function startWorker(c: WorkerConfig): Promise<RunningWorker> {
       namespace: c.namespace,
       taskQueue: c.taskQueue,
       workflowBundle: c.workflowBundle ?? (await bundleRunbooks(c.runbooks)),
-      activities: createActivities(c.tat),
+      activities: {
+        ...createActivities(c.tat, c.invokeHooks ? { invoke: c.invokeHooks } : {}),
+        ...definitionActivities(runbooks),
+      },
       // Polls wait on remote tasks; many may be in flight at once on a small machine.
       maxConcurrentActivityTaskExecutions: 200,
     });

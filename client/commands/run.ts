@@ -7,6 +7,8 @@ import { Command } from 'commander';
 import { createActivities } from '../../activities/index.js';
 import { progressQuery } from '../../workflows/engine/messages.js';
 import { DEFAULT_SHAPE } from '../../workflows/engine/plan.js';
+import { buildChecked } from '../../workflows/engine/define.js';
+import { definitionOs } from '../../workflows/engine/definition.js';
 import { planRun, PlanRefusal } from '../../workflows/engine/planning.js';
 import type { RolloutState } from '../../workflows/engine/types.js';
 import { builtInRunbooks, type RunbookRegistry } from '../../workflows/registry.js';
@@ -117,10 +119,17 @@ export function previewCommand(registry: RunbookRegistry = builtInRunbooks): Com
       lines.push(
         `runbook ${runbook} on ${ids.length} target(s) in ${s.region}; ${status.online.length} online`,
       );
+      // What runs on each target: the runbook's own definition, built from these parameters and
+      // checked as the run will (runbookInput refused a bad one already).
+      const def = buildChecked(registry.require(runbook).spec, input.params);
       // The engine's own planning: what the run would plan now.
       let plan;
       try {
-        plan = planRun(o, { ids, offline: status.offline, unknown: status.unknown });
+        plan = planRun(
+          o,
+          { ids, offline: status.offline, unknown: status.unknown, windows: status.windows ?? [] },
+          definitionOs(def),
+        );
       } catch (e) {
         if (!(e instanceof PlanRefusal)) throw e;
         lines.push(`the run would refuse to start: ${e.message}`);
@@ -128,6 +137,10 @@ export function previewCommand(registry: RunbookRegistry = builtInRunbooks): Com
         return;
       }
       if (plan.away.length) lines.push(`skipped (agent offline or unknown): ${plan.away.join(', ')}`);
+      if (plan.unsupported.length)
+        lines.push(
+          `skipped (unsupported OS: the scripts are ${definitionOs(def) === 'Linux' ? 'SHELL' : 'POWERSHELL or BAT'}): ${plan.unsupported.join(', ')}`,
+        );
       const shape = o.shape ?? DEFAULT_SHAPE;
       if (shape.kind === 'batches') {
         lines.push(
@@ -164,15 +177,7 @@ export function previewCommand(registry: RunbookRegistry = builtInRunbooks): Com
         lines.push(
           `approval gates: ${[a.beforeStart && 'before start', a.afterCanary && 'after canary', a.everyBatch && 'before every batch'].filter(Boolean).join(', ')}; timeout ${a.timeoutSeconds ?? 86400} s → ${a.onTimeout ?? 'fail'}`,
         );
-      // What runs on each target: the runbook's own definition, built from these parameters.
-      const entry = registry.require(runbook);
-      try {
-        lines.push(...describeDefinition(entry.spec.build(entry.spec.params.parse(input.params))));
-      } catch (e) {
-        lines.push(
-          `what runs on each target: ${runbook} does not build from these parameters: ${(e as Error).message}`,
-        );
-      }
+      lines.push(...describeDefinition(def));
       process.stdout.write(lines.join('\n') + '\n');
     });
 }

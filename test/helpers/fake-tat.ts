@@ -27,7 +27,6 @@ export type Behaviour = (step: string, instance: string, parameters: Record<stri
 export interface Invocation {
   id: string;
   step: string;
-  key: string;
   instances: string[];
   parameters: Record<string, string>;
 }
@@ -35,7 +34,9 @@ export interface Invocation {
 const STARTED = new Set<TaskStatus>(['SUCCESS', 'FAILED', 'TIMEOUT', 'TASK_TIMEOUT', 'TERMINATED']);
 
 export class FakeTat {
-  readonly commands = new Map<string, { step: string; command: CommandSpec }>();
+  readonly commands = new Map<string, { step: string; command: CommandSpec; parameters: boolean }>();
+  /** Give a new invocation's results with it (as invokeChunk does when its tasks end while it watches). */
+  finishOnInvoke = false;
   readonly invocations: Invocation[] = [];
   readonly deleted: string[] = [];
   /** Results not handed to the workflow yet, by invocation. */
@@ -85,7 +86,7 @@ export class FakeTat {
     return {
       prepareStep: async (i: PrepareStepInput) => {
         const commandId = `cmd-${i.step}`;
-        this.commands.set(commandId, { step: i.step, command: i.command });
+        this.commands.set(commandId, { step: i.step, command: i.command, parameters: i.parameters === true });
         return { commandId };
       },
       invokeChunk: async (i: InvokeChunkInput) => {
@@ -93,13 +94,17 @@ export class FakeTat {
         const inv: Invocation = {
           id: `inv-${++this.n}`,
           step,
-          key: i.key,
           instances: i.instanceIds,
           parameters: i.parameters ?? {},
         };
         this.invocations.push(inv);
         this.inFlight += i.instanceIds.length;
         this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+        if (this.finishOnInvoke && i.watch) {
+          this.inFlight -= i.instanceIds.length;
+          const finished = inv.instances.map((id) => this.result(inv, id, i.watch!.output));
+          return { invocationId: inv.id, reused: false, finished };
+        }
         this.unreported.set(inv.id, []);
         return { invocationId: inv.id, reused: false };
       },

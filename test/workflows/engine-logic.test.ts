@@ -12,6 +12,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingEnvironment } from '../../testkit/time-skipping.js';
+import { definitionActivities } from '../../worker/definitions.js';
+import { loadRunbooks } from '../../worker/runbook-files.js';
 import { OUTPUT_BUDGET_BYTES } from '../../workflows/engine/ledger.js';
 import { progressQuery } from '../../workflows/engine/messages.js';
 import type { RolloutOptions, RolloutState, RunbookInput } from '../../workflows/engine/types.js';
@@ -42,7 +44,7 @@ before(async () => {
     connection: env.nativeConnection,
     taskQueue: QUEUE,
     workflowBundle: await runbookBundle([FROM_PARAMS]),
-    activities: forward,
+    activities: { ...forward, ...definitionActivities(await loadRunbooks([FROM_PARAMS])) },
   });
   running = worker.run();
 });

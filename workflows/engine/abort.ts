@@ -64,7 +64,7 @@ export class Canceller {
    */
   async cancelAbandoned(why: string): Promise<void> {
     const { acts, opts, tracker, state } = this.run;
-    const found = await acts.calls.openInvocations({
+    const found = await this.run.short.openInvocations({
       region: opts.region,
       commandIds: Object.values(state.commands),
     });

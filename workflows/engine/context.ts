@@ -5,7 +5,7 @@
 import * as wf from '@temporalio/workflow';
 import { engineActivities, type Activities } from './activities.js';
 import { Ledger } from './ledger.js';
-import { OFFLINE_GRACE_PATCH } from './patches.js';
+import { KIND_SPLIT_PATCH, LOCAL_CALLS_PATCH, OFFLINE_GRACE_PATCH } from './patches.js';
 import { TaskTracker } from './tracker.js';
 import type { RolloutOptions, RolloutState, RunbookDefinition, RunbookInput } from './types.js';
 
@@ -22,6 +22,10 @@ export class RunContext {
   tick = 0;
   /** Seconds an agent offline at dispatch gets to come back when the run does not say. */
   readonly offlineGraceDefault = wf.patched(OFFLINE_GRACE_PATCH) ? 150 : 60;
+  /** Short calls as local activities (runs begun before: remote ones). */
+  readonly localCalls = wf.patched(LOCAL_CALLS_PATCH);
+  /** Invocations hold one kind of instance each (runs begun before: any mix). */
+  readonly kindSplit = wf.patched(KIND_SPLIT_PATCH);
 
   constructor(
     readonly def: RunbookDefinition,
@@ -39,6 +43,11 @@ export class RunContext {
 
   get opts(): RolloutOptions {
     return this.input.rollout;
+  }
+
+  /** The activities for short calls: local ones, or remote ones in runs begun before. */
+  get short(): Activities['calls'] {
+    return this.localCalls ? this.acts.short : this.acts.calls;
   }
 
   changed(): void {

@@ -20,3 +20,23 @@ export const CHECK_INPUT_PATCH = 'check-input';
  * (120 s), then backs off a few seconds (docs/architecture.md, "Agents after a restart").
  */
 export const OFFLINE_GRACE_PATCH = 'offline-grace-150';
+
+/**
+ * The run's definition is built once, when it starts, by a local activity from the worker's
+ * registry (parameters and definition checked there), and carried through continue-as-new: a
+ * replay or a continued run never builds it again from the code of the day.
+ */
+export const DEFINITION_ONCE_PATCH = 'definition-once';
+
+/**
+ * Short calls (saved commands, agent status, target lookup, deleting the commands, finding open
+ * invocations) run as local activities, and explicit instance ids need no lookup at all: fewer
+ * workflow tasks per run.
+ */
+export const LOCAL_CALLS_PATCH = 'local-calls';
+
+/**
+ * Targets of different kinds (`ins-`, `lhins-`, `rins-`) go in separate invocations: TAT refuses
+ * CVM and Lighthouse instances in one call.
+ */
+export const KIND_SPLIT_PATCH = 'kind-split';

@@ -15,6 +15,7 @@ import * as wf from '@temporalio/workflow';
 import { Canceller } from './abort.js';
 import { now, RunContext } from './context.js';
 import { attachHandlers } from './control.js';
+import { definitionOs } from './definition.js';
 import { Dispatcher } from './dispatch.js';
 import { Gates } from './gates.js';
 import { noTargets, planRun, checkOptions, PlanRefusal } from './planning.js';
@@ -74,10 +75,17 @@ export class Rollout {
         cancelled = e;
         state.aborted ??= { by: 'workflow cancellation', at: now() };
       } else if (e instanceof wf.ActivityFailure || e instanceof wf.ApplicationFailure) {
-        // A call the TAT API refuses for good (quota, a conflict): stop like a breach, clean up.
+        // A call the TAT API refuses for good (quota, a conflict), or one that kept failing past
+        // its activity's schedule-to-close bound: stop like a breach, clean up.
         failed = true;
         run.ledger.breach(`${e.cause?.message ?? e.message}`);
-      } else throw e; // a bug: fail the workflow task, so a fixed worker can resume the run
+      } else {
+        // An error of the workflow code (a bug, or input it did not expect): a workflow task that
+        // fails would be retried forever with the run shown as running; stop like a breach, clean
+        // up, and fail the run with the reason.
+        failed = true;
+        run.ledger.breach(`engine error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      }
     }
     try {
       await wf.CancellationScope.nonCancellable(async () => {
@@ -102,13 +110,22 @@ export class Rollout {
   }
 
   private async plan(): Promise<void> {
-    const { acts, opts, ledger } = this.ctx;
+    const { opts, ledger, short } = this.ctx;
     try {
       checkOptions(opts);
-      const ids = await acts.calls.resolveTargets({ region: opts.region, selector: opts.targets });
+      const sel = opts.targets;
+      // Explicit ids need no lookup (runs begun before local calls asked an activity).
+      const ids =
+        this.ctx.localCalls && 'instanceIds' in sel
+          ? [...new Set(sel.instanceIds)]
+          : await short.resolveTargets({ region: opts.region, selector: sel });
       if (ids.length === 0) throw noTargets();
-      const status = await acts.calls.agentStatus({ region: opts.region, instanceIds: ids });
-      const plan = planRun(opts, { ids, offline: status.offline, unknown: status.unknown });
+      const status = await short.agentStatus({ region: opts.region, instanceIds: ids });
+      const plan = planRun(
+        opts,
+        { ids, offline: status.offline, unknown: status.unknown, windows: status.windows ?? [] },
+        definitionOs(this.ctx.def),
+      );
       ledger.adopt(plan.targets);
       this.state.maxErrors = plan.maxErrors;
       this.state.batches = plan.batches;
@@ -121,8 +138,7 @@ export class Rollout {
 
   private async cleanUp(): Promise<void> {
     const ids = Object.values(this.state.commands);
-    if (ids.length > 0)
-      await this.ctx.acts.calls.deleteCommands({ region: this.ctx.opts.region, commandIds: ids });
+    if (ids.length > 0) await this.ctx.short.deleteCommands({ region: this.ctx.opts.region, commandIds: ids });
   }
 
   private finish(cancelled: unknown): RolloutState {
