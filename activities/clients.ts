@@ -4,12 +4,7 @@
 // (rate-limit.ts, applied by tatCall in errors.ts).
 
 import { createTatClient, type TatClient } from '../tat/node/client.js';
-import {
-  fileCredentials,
-  staticCredentials,
-  type Credential,
-  type CredentialSource,
-} from './credentials.js';
+import { fileCredentials, staticCredentials, type Credential, type CredentialSource } from './credentials.js';
 import { DEFAULT_REQUESTS_PER_SECOND, processLimiter, type Lane } from './rate-limit.js';
 
 /** Where the TAT API is, and how the worker signs its requests. */

@@ -94,11 +94,13 @@ function activity(): Context | undefined {
  */
 const lives = new WeakMap<Context, number>();
 
+/** The timeout an attempt's life is reckoned by. */
+const lifespan = (ctx: Context) => ctx.info.heartbeatTimeoutMs || ctx.info.startToCloseTimeoutMs || Infinity;
+
 function life(ctx: Context, now: number): number {
   let until = lives.get(ctx);
   if (until === undefined) {
-    const { heartbeatTimeoutMs, startToCloseTimeoutMs } = ctx.info;
-    until = now + (heartbeatTimeoutMs || startToCloseTimeoutMs || Infinity);
+    until = now + lifespan(ctx);
     lives.set(ctx, until);
   }
   return until;
@@ -108,18 +110,26 @@ function life(ctx: Context, now: number): number {
 export function heartbeat(details?: unknown): void {
   const ctx = activity();
   if (!ctx) return;
-  ctx.heartbeat(details);
+  if (!ctx.info.isLocal) ctx.heartbeat(details); // local activities have no heartbeat
   const now = Date.now();
   const until = life(ctx, now);
   const timeout = ctx.info.heartbeatTimeoutMs;
   if (timeout && now < until) lives.set(ctx, now + timeout);
 }
 
-/** Until when (local ms) this attempt is certainly the current one; Infinity outside an activity. */
+/**
+ * Until when (local ms) this attempt is certainly the current one, less a margin for the
+ * heartbeat's trip to Temporal and timer slack (2 s, or a tenth of a short timeout); Infinity
+ * outside an activity.
+ */
 export function aliveUntil(): number {
   const ctx = activity();
-  return ctx ? life(ctx, Date.now()) : Infinity;
+  if (!ctx) return Infinity;
+  return life(ctx, Date.now()) - Math.min(LIVENESS_MARGIN_MS, lifespan(ctx) / 10);
 }
+
+/** Taken off an attempt's certain liveness (see aliveUntil). */
+export const LIVENESS_MARGIN_MS = 2000;
 
 /** Waits for `p`, heartbeating every few seconds meanwhile (and ending if the activity is cancelled). */
 async function heartbeatWhile<T>(p: Promise<T>): Promise<T> {

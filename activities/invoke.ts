@@ -32,8 +32,6 @@ import type { InvokeChunkInput, InvokedChunk } from './types.js';
 
 /** How far before the activity's first scheduling an earlier attempt's invocation may seem made. */
 export const LOOKBACK_MS = 60_000;
-/** Taken off an attempt's certain liveness: the heartbeat's trip to Temporal, timer slack. */
-export const LIVENESS_MARGIN_MS = 2_000;
 
 /** Test seams (fault injection): never set in production. */
 export interface InvokeHooks {
@@ -166,7 +164,7 @@ export async function invokeChunk(
     {
       beforeSend: () => {
         heartbeat();
-        certainUntil = aliveUntil() - LIVENESS_MARGIN_MS;
+        certainUntil = aliveUntil();
         if (Date.now() >= certainUntil) throw stale();
       },
     },

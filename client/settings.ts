@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import type { ActivitiesConfig } from '../activities/index.js';
 
 export const DEV_ENGINE_FILE = '.tatflow/dev/engine.json';
 
@@ -15,7 +16,7 @@ export interface EngineSettings {
   namespace: string;
   taskQueue: string;
   region: string;
-  tat: { endpoint?: string; secretId: string; secretKey: string };
+  tat: ActivitiesConfig;
 }
 
 const DevEngine = z
@@ -41,6 +42,7 @@ export interface EngineFlags {
   taskQueue?: string;
   tatEndpoint?: string;
   region?: string;
+  credentialsFile?: string;
 }
 
 /** Adds the flags every engine command shares. */
@@ -59,7 +61,12 @@ export function engineOptions(cmd: Command): Command {
       '--tat-endpoint <url>',
       'TAT API endpoint: tatd URL, or omit for Tencent Cloud (env TATFLOW_TAT_ENDPOINT)',
     )
-    .option('--region <region>', 'TAT region (env TATFLOW_REGION; default ap-guangzhou)');
+    .option('--region <region>', 'TAT region (env TATFLOW_REGION; default ap-guangzhou)')
+    .option(
+      '--credentials-file <path>',
+      'TAT credentials as JSON, read again whenever the file changes (temporary credentials that get renewed): ' +
+        '{"secretId","secretKey","token"} or STS\'s {"TmpSecretId","TmpSecretKey","Token"} (env TATFLOW_CREDENTIALS_FILE)',
+    );
 }
 
 /** Settings for Temporal only (run control does not need TAT credentials). */
@@ -75,20 +82,33 @@ export function temporalSettings(
   };
 }
 
+/**
+ * The TAT API's settings: the endpoint, and the credentials: a credentials file (read again when
+ * it changes), else TENCENTCLOUD_SECRET_ID / _SECRET_KEY with TENCENTCLOUD_SESSION_TOKEN for
+ * temporary credentials (fixed for the process's life), else those of `tatflow dev`.
+ */
 export function engineSettings(f: EngineFlags): EngineSettings {
   const env = process.env;
   const dev = devEngine();
+  const credentialsFile = f.credentialsFile ?? env.TATFLOW_CREDENTIALS_FILE;
+  const fromEnv = !!env.TENCENTCLOUD_SECRET_ID || !!credentialsFile;
   const secretId = env.TENCENTCLOUD_SECRET_ID ?? dev.tat?.secretId;
   const secretKey = env.TENCENTCLOUD_SECRET_KEY ?? dev.tat?.secretKey;
-  if (!secretId || !secretKey)
+  const token = env.TENCENTCLOUD_SESSION_TOKEN;
+  if (!credentialsFile && (!secretId || !secretKey))
     throw new Error(
-      'no TAT credentials: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (or run `tatflow dev` in this directory first)',
+      'no TAT credentials: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (with TENCENTCLOUD_SESSION_TOKEN ' +
+        'for temporary ones), or give --credentials-file (or run `tatflow dev` in this directory first)',
     );
-  const endpoint =
-    f.tatEndpoint ?? env.TATFLOW_TAT_ENDPOINT ?? (env.TENCENTCLOUD_SECRET_ID ? undefined : dev.tat?.endpoint);
+  if (credentialsFile && !existsSync(credentialsFile))
+    throw new Error(`--credentials-file ${credentialsFile}: not found`);
+  const endpoint = f.tatEndpoint ?? env.TATFLOW_TAT_ENDPOINT ?? (fromEnv ? undefined : dev.tat?.endpoint);
+  const tat: ActivitiesConfig = credentialsFile
+    ? { credentialsFile }
+    : { secretId: secretId!, secretKey: secretKey!, ...(token ? { token } : {}) };
   return {
     ...temporalSettings(f),
     region: f.region ?? env.TATFLOW_REGION ?? dev.region ?? 'ap-guangzhou',
-    tat: { ...(endpoint ? { endpoint } : {}), secretId, secretKey },
+    tat: { ...(endpoint ? { endpoint } : {}), ...tat },
   };
 }

@@ -51,7 +51,7 @@ export class Dispatcher {
     targets: string[],
     parameters?: Record<string, string>,
   ): Promise<Map<string, TaskResult>> {
-    const { ledger, tracker, state } = this.run;
+    const { ledger, tracker } = this.run;
     const commandId = await this.command(step);
     const queue = [...targets];
     const mine: string[] = [];
@@ -155,7 +155,7 @@ export class Dispatcher {
    * takes agents away for seconds); undefined when none was offline in the first place.
    */
   private async waitAgentsBack(ids: string[]): Promise<Set<string> | undefined> {
-    const { acts, opts } = this.run;
+    const { opts } = this.run;
     const deadline = Date.now() + seconds(opts.offlineGraceSeconds, this.run.offlineGraceDefault);
     let first = true;
     for (;;) {
