@@ -6,6 +6,7 @@
 
 import type { createActivities } from '../../activities/index.js';
 import type {
+  AgentStatusResult,
   CommandSpec,
   InvokeChunkInput,
   OutputCapture,
@@ -37,6 +38,10 @@ export class FakeTat {
   readonly commands = new Map<string, { step: string; command: CommandSpec; parameters: boolean }>();
   /** Give a new invocation's results with it (as invokeChunk does when its tasks end while it watches). */
   finishOnInvoke = false;
+  /** Instances whose agent runs Windows. */
+  windows: string[] = [];
+  /** agentStatus answers something the engine cannot read (for its error path). */
+  brokenAgentStatus = false;
   readonly invocations: Invocation[] = [];
   readonly deleted: string[] = [];
   /** Results not handed to the workflow yet, by invocation. */
@@ -123,11 +128,15 @@ export class FakeTat {
         return { finished, pending: {} };
       },
       cancelInvocations: async () => ({ settled: true, results: [] }),
-      agentStatus: async (i) => ({
-        online: i.instanceIds.filter((id) => this.ids.includes(id) && !this.offline.includes(id)),
-        offline: i.instanceIds.filter((id) => this.offline.includes(id)),
-        unknown: i.instanceIds.filter((id) => !this.ids.includes(id)),
-      }),
+      agentStatus: async (i) =>
+        this.brokenAgentStatus
+          ? ({ online: [] } as unknown as AgentStatusResult)
+          : {
+              online: i.instanceIds.filter((id) => this.ids.includes(id) && !this.offline.includes(id)),
+              offline: i.instanceIds.filter((id) => this.offline.includes(id)),
+              unknown: i.instanceIds.filter((id) => !this.ids.includes(id)),
+              windows: i.instanceIds.filter((id) => this.windows.includes(id)),
+            },
       resolveTargets: async (i) => ('instanceIds' in i.selector ? i.selector.instanceIds : this.ids),
       waitReboot: async (i) => ({ back: i.instanceIds, notRebooted: [], notBack: [] }),
       openInvocations: async () => [],

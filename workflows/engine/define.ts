@@ -115,6 +115,18 @@ async function runbookRun(spec: RunbookSpec, input: RunbookInput): Promise<Rollo
 }
 
 /**
+ * What leaves the workflow: Temporal's own failures, cancellation and continue-as-new as they are;
+ * any other error (a bug, input the code did not expect) fails the run with its reason, instead of
+ * a workflow task retried forever while the run shows as running. (The rollout stops and cleans up
+ * on such an error itself: engine/rollout.ts.)
+ */
+function asRunFailure(e: unknown): unknown {
+  if (e instanceof wf.TemporalFailure || e instanceof wf.ContinueAsNew || wf.isCancellation(e)) return e;
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return wf.ApplicationFailure.nonRetryable(`engine error: ${what}`, 'EngineError');
+}
+
+/**
  * A runbook workflow. Give its description (`{ description, params, flags, build }`), or, as runbooks
  * written before parameters were declared did, just the build function (any parameters accepted).
  */
@@ -127,7 +139,13 @@ export function defineRunbook(
     typeof specOrBuild === 'function'
       ? { description: '', params: anyParamsSchema, build: specOrBuild }
       : specOrBuild;
-  const workflow = (input: RunbookInput): Promise<RolloutState> => runbookRun(spec, input);
+  const workflow = async (input: RunbookInput): Promise<RolloutState> => {
+    try {
+      return await runbookRun(spec, input);
+    } catch (e) {
+      throw asRunFailure(e);
+    }
+  };
   return Object.assign(workflow, { runbook: spec });
 }
 
