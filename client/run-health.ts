@@ -32,8 +32,14 @@ async function lastTaskFailure(
     const a = e.workflowTaskFailedEventAttributes;
     if (!a) continue;
     const f = a.failure;
+    const message = f?.message ?? 'workflow task failed';
+    // The stack's line that names the error's type (`TypeError: …`) says more than the message.
+    const typed = f?.stackTrace
+      ?.split('\n')
+      .map((l) => l.trim())
+      .find((l) => /^\w*(Error|Exception)\b.*: /.test(l) && l.includes(message));
     const cause = f?.cause?.message ? ` (${f.cause.message})` : '';
-    return `${f?.message ?? 'workflow task failed'}${cause}`;
+    return `${typed ?? message}${cause}`;
   }
   return undefined;
 }

@@ -136,7 +136,9 @@ function placeholderNotes(def: RunbookDefinition): string[] {
     const names = findPlaceholders(s.content).map((p) => `{{${p.name}}}`);
     if (s.values) out.push(`custom parameters: ${s.what} gets ${s.values.map((v) => `{{${v}}}`).join(', ')}`);
     else if (names.length)
-      out.push(`runs as written: ${s.what} takes no custom parameters, so ${names.join(', ')} reach the machine as they are`);
+      out.push(
+        `runs as written: ${s.what} takes no custom parameters, so ${names.join(', ')} ${names.length > 1 ? 'reach the machine as they are' : 'reaches the machine as it is'}`,
+      );
   }
   return out;
 }
