@@ -128,6 +128,7 @@ export function renderStatus(runId: string, s: RolloutState): string {
   ];
   if (s.endedAt) rows.push(['ended', s.endedAt]);
   if (s.reason) rows.push(['reason', s.reason]);
+  else if (s.cleanupError) rows.push(['warning', s.cleanupError]);
   for (const d of s.decisions)
     rows.push([
       `gate "${d.gate}"`,

@@ -96,6 +96,13 @@ export class Rollout {
           await rollBack(run, this.dispatcher, this.steps.rollback);
         await this.cleanUp();
       });
+    } catch (e) {
+      // The clean-up's own calls failed for good (the TAT API refusing them, or down past their
+      // bound): the run still ends with its reason, and says what was left behind.
+      if (!(e instanceof wf.ActivityFailure)) throw e;
+      const why = e.cause?.message ?? e.message;
+      state.cleanupError = `clean-up failed (${why}): invocations may still run and the saved commands stay`;
+      if (state.reason) state.reason += `; ${state.cleanupError}`;
     } finally {
       this.canceller.stop();
       run.tracker.stop();

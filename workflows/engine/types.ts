@@ -203,6 +203,8 @@ export interface RolloutState {
    * retried invokeChunk must not take an earlier batch's invocation for its own (engine/dispatch.ts).
    */
   recentHealth?: Array<[string, string[]]>;
+  /** The run's clean-up (cancelling, rollback, deleting its saved commands) failed: what was left. */
+  cleanupError?: string;
   /** Times in ISO 8601. */
   startedAt: string;
   endedAt?: string;
