@@ -62,6 +62,8 @@ export interface EngineOptions {
   workerTat?: (tatdUrl: string) => ActivitiesConfig;
   /** Fault injection in the worker's invokeChunk (in-process worker only). */
   invokeHooks?: InvokeHooks;
+  /** Start no worker: the test starts its own. */
+  noWorker?: boolean;
 }
 
 export interface Engine {
@@ -239,7 +241,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     },
   };
   if (o.workerProcess) engine.startWorkerProcess();
-  else
+  else if (!o.noWorker)
     worker = await startWorker({
       temporalAddress: temporal.address,
       namespace: 'default',

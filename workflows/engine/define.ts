@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import { engineActivities } from './activities.js';
 import { definitionProblems } from './definition.js';
 import type { RunbookFlag } from './flags.js';
-import { CHECK_INPUT_PATCH, DEFINITION_ONCE_PATCH } from './patches.js';
+import { runPaths } from './paths.js';
 import { runRollout } from './rollout.js';
 import { anyParamsSchema } from './schemas.js';
 import type { RolloutState, RunbookDefinition, RunbookInput } from './types.js';
@@ -75,8 +75,7 @@ export function buildChecked(
     );
   }
   const wrong = definitionProblems(def, o);
-  if (wrong.length)
-    throw new RunbookRefusal(`invalid runbook definition: ${wrong.join('; ')}`, 'BadRunbook');
+  if (wrong.length) throw new RunbookRefusal(`invalid runbook definition: ${wrong.join('; ')}`, 'BadRunbook');
   return o.legacy ? def : (JSON.parse(JSON.stringify(def)) as RunbookDefinition);
 }
 
@@ -99,8 +98,9 @@ async function definitionOf(input: RunbookInput): Promise<RunbookDefinition> {
 
 /** Runs the workflow code of a run: the definition (built once, or carried), then the rollout. */
 async function runbookRun(spec: RunbookSpec, input: RunbookInput): Promise<RolloutState> {
-  if (!wf.patched(CHECK_INPUT_PATCH)) return runRollout(spec.build(input.params), input);
-  if (!wf.patched(DEFINITION_ONCE_PATCH)) {
+  const paths = runPaths();
+  if (!paths.checkInput) return runRollout(spec.build(input.params), input, paths);
+  if (!paths.definitionOnce) {
     // Runs begun before the definition was built once: checked and built here, on every replay.
     let def: RunbookDefinition;
     try {
@@ -108,10 +108,10 @@ async function runbookRun(spec: RunbookSpec, input: RunbookInput): Promise<Rollo
     } catch (e) {
       throw e instanceof RunbookRefusal ? refused(e) : e;
     }
-    return runRollout(def, input);
+    return runRollout(def, input, paths);
   }
   const def = input.definition ?? (await definitionOf(input));
-  return runRollout(def, { ...input, definition: def });
+  return runRollout(def, { ...input, definition: def }, paths);
 }
 
 /**

@@ -130,11 +130,12 @@ export function definitionProblems(def: RunbookDefinition, o: { legacy?: boolean
   for (const s of scripts) problems.push(...scriptProblems(s));
   const oses = new Set(scripts.filter((s) => s.onTargets && s.command).map((s) => osOf(s.command!)));
   if (oses.size > 1)
-    problems.push(
-      'it has scripts for Linux (SHELL) and for Windows (POWERSHELL, BAT): no machine runs both',
-    );
+    problems.push('it has scripts for Linux (SHELL) and for Windows (POWERSHELL, BAT): no machine runs both');
   const done = def.alreadyDone as unknown;
-  if (done !== undefined && (typeof done !== 'object' || typeof (done as { probeReads?: unknown }).probeReads !== 'string'))
+  if (
+    done !== undefined &&
+    (typeof done !== 'object' || typeof (done as { probeReads?: unknown }).probeReads !== 'string')
+  )
     problems.push('alreadyDone: give { probeReads: "<version>" } (data, not a function)');
   else {
     const fns: string[] = [];

@@ -19,7 +19,7 @@ import { definitionOs } from './definition.js';
 import { Dispatcher } from './dispatch.js';
 import { Gates } from './gates.js';
 import { noTargets, planRun, checkOptions, PlanRefusal } from './planning.js';
-import { STEP_ROLES_PATCH } from './patches.js';
+import type { RunPaths } from './paths.js';
 import { rollBack } from './rollback.js';
 import { runBatches, runWindow } from './shapes.js';
 import { initialState, resumedState } from './state.js';
@@ -39,11 +39,12 @@ export class Rollout {
   constructor(
     def: RunbookDefinition,
     private readonly input: RunbookInput,
+    paths: RunPaths,
   ) {
     // Runs begun before step roles became types keep keying saved commands by bare step name.
-    const byRole = wf.patched(STEP_ROLES_PATCH);
+    const byRole = paths.stepRoles;
     this.state = input.resume ? resumedState(input.resume, byRole) : initialState(input, byRole, now());
-    this.ctx = new RunContext(def, input, this.state);
+    this.ctx = new RunContext(def, input, this.state, paths);
     this.steps = stepsOf(def, !byRole);
     this.dispatcher = new Dispatcher(this.ctx);
     this.canceller = new Canceller(this.ctx, this.dispatcher);
@@ -145,7 +146,8 @@ export class Rollout {
 
   private async cleanUp(): Promise<void> {
     const ids = Object.values(this.state.commands);
-    if (ids.length > 0) await this.ctx.short.deleteCommands({ region: this.ctx.opts.region, commandIds: ids });
+    if (ids.length > 0)
+      await this.ctx.short.deleteCommands({ region: this.ctx.opts.region, commandIds: ids });
   }
 
   private finish(cancelled: unknown): RolloutState {
@@ -183,6 +185,10 @@ export function summarize(s: RolloutState): Record<string, number> {
 }
 
 /** Runs a runbook definition on the engine: what every runbook workflow does. */
-export function runRollout(def: RunbookDefinition, input: RunbookInput): Promise<RolloutState> {
-  return new Rollout(def, input).run();
+export function runRollout(
+  def: RunbookDefinition,
+  input: RunbookInput,
+  paths: RunPaths,
+): Promise<RolloutState> {
+  return new Rollout(def, input, paths).run();
 }
