@@ -94,6 +94,7 @@ export interface TaskResult {
   output?: string;
   /** Bytes of output the task had in total (before the excerpt). */
   outputBytes?: number;
+  /** When the task ran (not fetched for tasks that succeeded without their output asked for). */
   startTime: string | null;
   endTime: string | null;
   /** Error text TAT gave (START_FAILED, DELIVER_FAILED ...). */
