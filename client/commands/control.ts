@@ -119,12 +119,13 @@ export function controlCommands(): Command[] {
       try {
         answer = await sendUpdate(handle, update, decision);
       } catch (e) {
-        if (e instanceof WorkflowUpdateFailedError) {
-          const again = await stuckRun(client, handle);
-          if (again && name === 'abort') return terminate(handle, runId, decision, again.reason);
-          if (again) throw new Error(stuckMessage(runId, again));
+        // Refused by the run (its validator), or not delivered (a workflow task in failed state
+        // answers FAILED_PRECONDITION): the latter is a stuck run.
+        const again = await stuckRun(client, handle).catch(() => undefined);
+        if (again && name === 'abort') return terminate(handle, runId, decision, again.reason);
+        if (again) throw new Error(stuckMessage(runId, again));
+        if (e instanceof WorkflowUpdateFailedError)
           throw new Error(`${name} refused: ${e.cause?.message ?? e.message}`);
-        }
         throw e;
       }
       if (answer === undefined) {
