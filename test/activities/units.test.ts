@@ -179,7 +179,10 @@ describe('request-rate lanes', () => {
         }),
       ),
     );
-    assert.deepEqual(order, [...order].sort((a, b) => a - b));
+    assert.deepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+    );
     for (let i = 20; i < starts.length; i++)
       assert.ok(starts[i]! - starts[i - 20]! >= WINDOW_MS, `request ${i} came too soon`);
     // And no slower than the limit: 70 requests in 3 windows (20 at once, then 20 per window).
@@ -203,9 +206,18 @@ describe('request-rate lanes', () => {
   test('one lane per (account, region, action)', () => {
     const r = new RateLimiter(20);
     assert.equal(r.lane('a', 'ap-guangzhou', 'InvokeCommand'), r.lane('a', 'ap-guangzhou', 'InvokeCommand'));
-    assert.notEqual(r.lane('a', 'ap-guangzhou', 'InvokeCommand'), r.lane('a', 'ap-guangzhou', 'DescribeInvocations'));
-    assert.notEqual(r.lane('a', 'ap-guangzhou', 'InvokeCommand'), r.lane('a', 'ap-shanghai', 'InvokeCommand'));
-    assert.notEqual(r.lane('a', 'ap-guangzhou', 'InvokeCommand'), r.lane('b', 'ap-guangzhou', 'InvokeCommand'));
+    assert.notEqual(
+      r.lane('a', 'ap-guangzhou', 'InvokeCommand'),
+      r.lane('a', 'ap-guangzhou', 'DescribeInvocations'),
+    );
+    assert.notEqual(
+      r.lane('a', 'ap-guangzhou', 'InvokeCommand'),
+      r.lane('a', 'ap-shanghai', 'InvokeCommand'),
+    );
+    assert.notEqual(
+      r.lane('a', 'ap-guangzhou', 'InvokeCommand'),
+      r.lane('b', 'ap-guangzhou', 'InvokeCommand'),
+    );
     assert.throws(() => new RateLimiter(0), /whole number ≥ 1/);
   });
 });
@@ -239,7 +251,10 @@ describe('credentials files', () => {
       chmodSync(file, 0o600);
       assert.equal((await source.getCredential()).secretId, 'AKID1');
       // Renewed: written beside and renamed over, as a renewer should.
-      writeFileSync(join(dir, 'next'), JSON.stringify({ TmpSecretId: 'AKID2', TmpSecretKey: 'k2', Token: 't2' }));
+      writeFileSync(
+        join(dir, 'next'),
+        JSON.stringify({ TmpSecretId: 'AKID2', TmpSecretKey: 'k2', Token: 't2' }),
+      );
       renameSync(join(dir, 'next'), file);
       assert.deepEqual(await source.getCredential(), { secretId: 'AKID2', secretKey: 'k2', token: 't2' });
       writeFileSync(file, '{"TmpSecretId": "AKID3", "TmpSec');
