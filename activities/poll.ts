@@ -36,9 +36,10 @@ export async function pollTasks(tat: TatClient, input: PollTasksInput): Promise<
 }
 
 /**
- * Looks at one new invocation's tasks at once and every `pollIntervalMs` for up to `waitMs`, until
- * every task is final; returns those that are (part of invokeChunk, so that a quick step needs no
- * poll activity and no workflow task of its own).
+ * Looks at one new invocation's tasks every `pollIntervalMs` for up to `waitMs` (the first look
+ * after one interval: tasks just handed to their agents cannot have ended), until every task is
+ * final; returns those that are. Part of invokeChunk, so that a quick step needs no poll activity
+ * and no workflow task of its own.
  */
 export async function watchTasks(
   tat: TatClient,
@@ -48,12 +49,14 @@ export async function watchTasks(
   const ctx = Context.current();
   const until = Date.now() + o.waitMs;
   for (;;) {
+    const wait = Math.min(o.pollIntervalMs, until - Date.now());
+    if (wait > 0) {
+      ctx.heartbeat();
+      await ctx.sleep(wait);
+    }
     const { tasks } = await snapshot(tat, [invocationId]);
     const final = tasks.filter(isFinal);
-    const wait = Math.min(o.pollIntervalMs, until - Date.now());
-    if ((tasks.length > 0 && final.length === tasks.length) || wait <= 0)
+    if ((tasks.length > 0 && final.length === tasks.length) || Date.now() >= until)
       return resultsOf(tat, final, o.output);
-    ctx.heartbeat({ final: final.length, open: tasks.length - final.length });
-    await ctx.sleep(wait);
   }
 }

@@ -311,10 +311,9 @@ function report(plain: PlainRound[], runbook: RunbookRound[]): void {
   const plainWaits = plain.map((x) => x.batches.reduce((n, b) => n + b.polls - 1, 0));
   const runbookWaits = runbook.map((x) => {
     const polls = x.history.activities.filter((a) => a.type === 'pollTasks').length;
-    const invokes = x.history.activities.filter((a) => a.type === 'invokeChunk').length;
-    // invokeChunk looks at its tasks at once and after each wait, as pollTasks does; each starts
-    // with one look that follows no wait (runs begun before 2026-12: invokeChunk's key lookup).
-    return (x.calls.get('DescribeInvocations')?.n ?? 0) - invokes - polls;
+    // Each look of invokeChunk's watch follows a wait of up to one interval; each pollTasks looks
+    // once at its start, then after each wait.
+    return (x.calls.get('DescribeInvocations')?.n ?? 0) - polls;
   });
   const net = P.map(
     (p, i) => (R[i]! - POLL_MS * runbookWaits[i]! - (p - POLL_MS * plainWaits[i]!)) / BATCHES,
