@@ -5,7 +5,9 @@ import { Context } from '@temporalio/activity';
 import { instanceKindOf } from '../tat/ids.js';
 import type { TatClient } from '../tat/node/client.js';
 import { badInput, errorCode, tatCall } from './errors.js';
+import { describeFleet, selectFrom } from './fleet.js';
 import { allPages, slices, unique } from './pages.js';
+import { parseSelector, SelectorError, type Selector } from './selector.js';
 import type {
   AgentStatusInput,
   AgentStatusResult,
@@ -88,11 +90,26 @@ async function managedNamed(tat: TatClient, text: string, region: string): Promi
   }
 }
 
+/** The instances matching any of the selectors, in the order the TAT API lists them. */
+async function selected(tat: TatClient, texts: string[], region: string): Promise<string[]> {
+  if (!Array.isArray(texts) || texts.length === 0) throw badInput('select: give at least one selector.');
+  const selectors: Selector[] = texts.map((t) => {
+    try {
+      return parseSelector(t);
+    } catch (e) {
+      if (e instanceof SelectorError) throw badInput(`select "${t}": ${e.message}`);
+      throw e;
+    }
+  });
+  return selectFrom(await describeFleet(tat), selectors, region).map((i) => i.id);
+}
+
 export async function resolveTargets(tat: TatClient, input: ResolveTargetsInput): Promise<string[]> {
   const s = input.selector;
   if ('instanceIds' in s) return unique(s.instanceIds);
   if ('online' in s) return onlineInstances(tat);
   if ('managedName' in s) return managedNamed(tat, s.managedName, input.region);
+  if ('select' in s) return selected(tat, s.select, input.region);
   throw badInput(`resolveTargets: unknown selector ${JSON.stringify(s)}.`);
 }
 

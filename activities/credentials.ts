@@ -34,13 +34,8 @@ const Sts = z.object({
   Token: z.string().min(1),
 });
 
-export function parseCredentials(text: string, file: string): Credential {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`credentials file ${file} is not JSON: ${(e as Error).message}`);
-  }
+/** The credentials a parsed file holds, in either shape; undefined when it holds neither. */
+export function credentialsOf(json: unknown): Credential | undefined {
   const plain = Plain.safeParse(json);
   if (plain.success) {
     const { secretId, secretKey, token } = plain.data;
@@ -49,6 +44,18 @@ export function parseCredentials(text: string, file: string): Credential {
   const sts = Sts.safeParse(json);
   if (sts.success)
     return { secretId: sts.data.TmpSecretId, secretKey: sts.data.TmpSecretKey, token: sts.data.Token };
+  return undefined;
+}
+
+export function parseCredentials(text: string, file: string): Credential {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`credentials file ${file} is not JSON: ${(e as Error).message}`);
+  }
+  const c = credentialsOf(json);
+  if (c) return c;
   throw new Error(
     `credentials file ${file} holds neither {"secretId", "secretKey", "token"?} nor STS's ` +
       '{"TmpSecretId", "TmpSecretKey", "Token"}',

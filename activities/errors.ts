@@ -16,6 +16,13 @@ import { laneOf } from './clients.js';
 
 const TencentCloudSDKHttpException = sdkException.default;
 
+/**
+ * Codes that look permanent by their prefix but are not: tatd refuses a changing call identical to
+ * one it accepted within the same second as a replay (AuthFailure.SignatureExpire); re-signed a
+ * second later, by the retry, it goes through. (Clock skew is the same code and waits likewise.)
+ */
+const TRANSIENT_CODES = new Set(['AuthFailure.SignatureExpire']);
+
 /** Code prefixes that name a permanent refusal. `LimitExceeded` does not match `RequestLimitExceeded`. */
 const PERMANENT_PREFIXES = [
   'InvalidParameter', // and InvalidParameterValue
@@ -58,7 +65,7 @@ export function errorCode(e: unknown): string | undefined {
 }
 
 export function isPermanentCode(code: string): boolean {
-  if (isRateLimited(code)) return false;
+  if (isRateLimited(code) || TRANSIENT_CODES.has(code)) return false;
   return (
     PERMANENT_CODES.has(code) ||
     PERMANENT_PREFIXES.some((p) => code.startsWith(p)) ||

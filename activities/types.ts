@@ -141,7 +141,12 @@ export type TargetSelector =
   /** Every instance whose agent is online in the region. */
   | { online: true }
   /** Managed instances whose name contains the text (DescribeRegisterInstances). */
-  | { managedName: string };
+  | { managedName: string }
+  /**
+   * Selectors (activities/selector.ts, `--select`): the instances matching any of them, each a
+   * comma-separated list of terms that must all hold (`tag:env=prod,os=linux,online`).
+   */
+  | { select: string[] };
 
 export interface ResolveTargetsInput extends TatLocation {
   selector: TargetSelector;

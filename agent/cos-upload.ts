@@ -69,6 +69,7 @@ function put(
   c: Credential,
   timeoutMs: number,
   signal: AbortSignal,
+  ca: Buffer | undefined,
 ): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
   const signed = {
@@ -92,6 +93,7 @@ function put(
         method: 'PUT',
         headers: { ...signed, authorization, 'x-cos-security-token': c.token },
         signal,
+        ...(ca && url.protocol === 'https:' ? { ca } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -152,6 +154,7 @@ export async function uploadOutput(
         c,
         Math.max(full.deadline - Date.now(), MIN_UPLOAD_MS),
         signal,
+        client.ca,
       );
     } catch (e) {
       return failed(`Upload output to cos failed: ${(e as Error).message}`);

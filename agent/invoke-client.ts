@@ -6,11 +6,20 @@ import http from 'node:http';
 import https from 'node:https';
 import { AgentResponseEnvelope } from '../tat/agent-protocol.js';
 
-// One keep-alive pool per process, shared by every identity of a fleet.
-const pools = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
-};
+// One keep-alive pool per process and trusted CA, shared by every identity of a fleet.
+const httpPool = new http.Agent({ keepAlive: true });
+const httpsPools = new Map<string, https.Agent>();
+
+function poolFor(url: URL, ca: Buffer | undefined): http.Agent {
+  if (url.protocol !== 'https:') return httpPool;
+  const key = ca?.toString('utf8') ?? '';
+  let pool = httpsPools.get(key);
+  if (!pool) {
+    pool = new https.Agent({ keepAlive: true, ...(ca ? { ca } : {}) });
+    httpsPools.set(key, pool);
+  }
+  return pool;
+}
 
 function post(
   url: URL,
@@ -18,6 +27,7 @@ function post(
   body: string,
   timeoutMs: number,
   localAddress: string | undefined,
+  ca: Buffer | undefined,
 ) {
   return new Promise<{ status: number; text: string }>((resolve, reject) => {
     const transport = url.protocol === 'https:' ? https : http;
@@ -26,7 +36,7 @@ function post(
       {
         method: 'POST',
         headers: { ...headers, 'Content-Length': Buffer.byteLength(body) },
-        agent: pools[url.protocol as keyof typeof pools],
+        agent: poolFor(url, ca),
         timeout: timeoutMs,
         // The pool keeps connections apart per local address.
         ...(localAddress ? { localAddress } : {}),
@@ -46,7 +56,11 @@ function post(
   });
 }
 
-export type CallFailure = 'transport' | 'refused' | 'internal';
+/**
+ * Why a call failed: no answer, a refusal (final), a failure on tatd's side, or a throttle
+ * (RequestLimitExceeded: too many calls or connections for now).
+ */
+export type CallFailure = 'transport' | 'refused' | 'internal' | 'throttled';
 
 export class AgentCallError extends Error {
   constructor(
@@ -58,7 +72,7 @@ export class AgentCallError extends Error {
     this.name = 'AgentCallError';
   }
 
-  /** Worth another try: the server was unreachable or failed on its side. */
+  /** Worth another try: the server was unreachable, failed on its side, or asked to slow down. */
   get retryable(): boolean {
     return this.kind !== 'refused';
   }
@@ -69,11 +83,15 @@ export interface InvokeClientOptions {
   timeoutMs?: number;
   /** Local address to send from (a multi-homed host); default: the one the OS picks. */
   localAddress?: string;
+  /** CA certificates (PEM) to trust for https:// instead of the system's (`--ca-file`). */
+  ca?: Buffer;
 }
 
 export class InvokeClient {
   private readonly url: URL;
   private readonly headers: () => Record<string, string>;
+  /** The CA certificates trusted for https://, when not the system's (the output upload uses them too). */
+  readonly ca: Buffer | undefined;
 
   /** `headers` is called for every attempt: a registered agent signs each one afresh. */
   constructor(
@@ -83,6 +101,7 @@ export class InvokeClient {
   ) {
     this.url = new URL(url);
     this.headers = typeof headers === 'function' ? headers : () => headers;
+    this.ca = options.ca;
   }
 
   async call(action: string, fields: object = {}): Promise<Record<string, unknown>> {
@@ -94,6 +113,7 @@ export class InvokeClient {
         JSON.stringify({ Action: action, ...fields }),
         this.options.timeoutMs ?? 10_000,
         this.options.localAddress,
+        this.options.ca,
       );
     } catch (e) {
       throw new AgentCallError('transport', `${action}: ${(e as Error).message}`);
@@ -113,7 +133,12 @@ export class InvokeClient {
       );
     const { Error: err, ...rest } = parsed.data.Response;
     if (err) {
-      const kind = err.Code === 'InternalError' ? 'internal' : 'refused';
+      const kind: CallFailure =
+        err.Code === 'InternalError'
+          ? 'internal'
+          : err.Code === 'RequestLimitExceeded'
+            ? 'throttled'
+            : 'refused';
       throw new AgentCallError(kind, `${action}: ${err.Code}: ${err.Message}`, err.Code);
     }
     return rest;

@@ -23,6 +23,8 @@ export interface AgentOptions {
   registration?: SigningIdentity | undefined;
   /** Local address every connection is made from (a multi-homed host). */
   localAddress?: string | undefined;
+  /** CA certificates (PEM) trusted for https:// and wss:// instead of the system's. */
+  ca?: Buffer | undefined;
 }
 
 export interface RunningAgent {
@@ -44,10 +46,19 @@ export function endpointsFromServer(server: string): { invokeUrl: string; wsUrl:
 
 const ConfigDat = z.object({
   url: z.object({ invoke_url: z.string().url(), ws_url: z.string().url() }),
+  /** tatflow's own: CA certificates to trust for https:// and wss:// (the reference agent ignores it). */
+  ca_file: z.string().min(1).optional(),
 });
 
-/** The reference agent's `config.dat` (docs/agent-protocol-reference.md, "Configuration"): `{"url":{"invoke_url","ws_url"}}`. */
-export function endpointsFromConfigDat(path: string): { invokeUrl: string; wsUrl: string } {
+/**
+ * The reference agent's `config.dat` (docs/agent-protocol-reference.md, "Configuration"):
+ * `{"url":{"invoke_url","ws_url"}}`, and tatflow's optional `"ca_file"`.
+ */
+export function endpointsFromConfigDat(path: string): {
+  invokeUrl: string;
+  wsUrl: string;
+  caFile?: string;
+} {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
@@ -56,7 +67,11 @@ export function endpointsFromConfigDat(path: string): { invokeUrl: string; wsUrl
   }
   const r = ConfigDat.safeParse(json);
   if (!r.success) throw new Error(`${path} needs {"url":{"invoke_url":"http://…","ws_url":"ws://…"}}`);
-  return { invokeUrl: r.data.url.invoke_url, wsUrl: r.data.url.ws_url };
+  return {
+    invokeUrl: r.data.url.invoke_url,
+    wsUrl: r.data.url.ws_url,
+    ...(r.data.ca_file ? { caFile: r.data.ca_file } : {}),
+  };
 }
 
 /** The machine id the reference agent would fall back to: the OS machine id, else the host name. */
@@ -98,6 +113,7 @@ export async function runAgent(o: AgentOptions): Promise<RunningAgent> {
         worker,
         signing: o.registration,
         localAddress: o.localAddress,
+        ca: o.ca,
       }),
   );
   await Promise.all(sessions.map((s) => s.start()));

@@ -131,6 +131,10 @@ export interface RegisterOptions {
   machineId: string;
   /** Send from this local address (also reported as the machine's LocalIp). */
   localAddress?: string | undefined;
+  /** CA certificates (PEM) trusted for https:// instead of the system's. */
+  ca?: Buffer | undefined;
+  /** The instance's tags (a tatd extension of RegisterInstance; TAT itself takes none). */
+  tags?: { Key: string; Value: string }[] | undefined;
 }
 
 /** Registers the machine; returns the record to save (its private key included). */
@@ -143,6 +147,7 @@ export async function registerMachine(o: RegisterOptions): Promise<RegisterRecor
   const url = new URL(o.invokeUrl);
   const client = new InvokeClient(o.invokeUrl, agentHeaders(o.machineId), {
     ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+    ...(o.ca ? { ca: o.ca } : {}),
   });
   const answer = await client.callWithRetry(
     'RegisterInstance',
@@ -154,6 +159,7 @@ export async function registerMachine(o: RegisterOptions): Promise<RegisterRecor
       Hostname: hostname(),
       LocalIp: await localIpFor(url, o.localAddress),
       SystemName: type() === 'Windows_NT' ? 'Windows' : 'Linux',
+      ...(o.tags?.length ? { Tags: o.tags } : {}),
     },
     2,
   );

@@ -12,7 +12,7 @@ import { WebSocket } from 'ws';
 import { DescribeTasksResponse, WsMessage, type AgentTaskMessage } from '../tat/agent-protocol.js';
 import type { Executor, TaskWorker } from './worker-executor.js';
 import { AGENT_VERSION, requestHeaders, type SigningIdentity } from './headers.js';
-import { InvokeClient } from './invoke-client.js';
+import { AgentCallError, InvokeClient } from './invoke-client.js';
 import { localIpFor } from './registration.js';
 import { Outbox } from './outbox.js';
 import { uploadOutput } from './cos-upload.js';
@@ -40,6 +40,8 @@ export interface SessionOptions {
   signing?: SigningIdentity | undefined;
   /** Local address to connect from (a multi-homed host). */
   localAddress?: string | undefined;
+  /** CA certificates (PEM) trusted for https:// and wss:// instead of the system's. */
+  ca?: Buffer | undefined;
 }
 
 const POLL_AFTER_CONNECT_MS = 2000;
@@ -50,6 +52,9 @@ const DEDUPE_WINDOW_MS = 120_000;
 const CHECK_UPDATE_INTERVAL_MS = 2 * 60 * 60 * 1000;
 /** On stop, how long reports may take to reach tatd before they are left on disk. */
 const STOP_REPORT_WAIT_MS = 2000;
+/** A DescribeTasks that got no answer, or was throttled, is tried again after this (doubling). */
+const REPOLL_MIN_MS = 2000;
+const REPOLL_MAX_MS = 30_000;
 
 export function reconnectDelayMs(failures: number, b: Backoff): number {
   const upper = Math.min(b.baseSeconds * 2 ** Math.min(failures, 9), b.maxSeconds);
@@ -68,6 +73,7 @@ export class AgentSession {
   private stopped = false;
   private polling = false;
   private pollAgain = false;
+  private repollMs = REPOLL_MIN_MS;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -81,6 +87,7 @@ export class AgentSession {
     });
     this.client = new InvokeClient(o.invokeUrl, () => requestHeaders(o.machineId, o.signing), {
       ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+      ...(o.ca ? { ca: o.ca } : {}),
     });
     this.outbox = new Outbox(join(o.dir, 'outbox'), this.client, this.log);
     this.executor = o.worker.executor(
@@ -205,6 +212,7 @@ export class AgentSession {
         headers: requestHeaders(this.o.machineId, this.o.signing),
         handshakeTimeout: 30_000,
         ...(this.o.localAddress ? { localAddress: this.o.localAddress } : {}),
+        ...(this.o.ca ? { ca: this.o.ca } : {}),
       });
       this.ws = ws;
       const ping = () => {
@@ -267,8 +275,14 @@ export class AgentSession {
         this.pollAgain = false;
         try {
           await this.describeTasks();
+          this.repollMs = REPOLL_MIN_MS;
         } catch (e) {
           this.log.warn({ reason: (e as Error).message }, 'DescribeTasks failed');
+          // The kick that brought us here will not come again: ask again later, unless refused.
+          if (e instanceof AgentCallError && e.retryable) {
+            this.later(this.repollMs, () => this.poll());
+            this.repollMs = Math.min(this.repollMs * 2, REPOLL_MAX_MS);
+          }
         }
       } while (this.pollAgain && !this.stopped);
       this.polling = false;

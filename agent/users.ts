@@ -54,12 +54,19 @@ const passwd = cachedFile('/etc/passwd', (text) => {
   return users;
 });
 
+/**
+ * The account named `name`, or undefined. The name is only ever a name: `--` ends getent's options
+ * (`--service=files` would otherwise be one, and the lookup of no key lists every user, root
+ * first), and the entry found must carry that very name (getent also looks up numeric uids).
+ */
 export async function lookupUser(name: string): Promise<LocalUser | undefined> {
+  if (name === '') return undefined;
   const local = passwd().get(name);
   if (local) return local;
   return new Promise((resolve) => {
-    execFile('getent', ['passwd', name], { timeout: 5000 }, (err, stdout) => {
-      resolve(err ? undefined : parseLine(stdout.trim()));
+    execFile('getent', ['passwd', '--', name], { timeout: 5000 }, (err, stdout) => {
+      const found = err ? undefined : parseLine(stdout.split('\n')[0]!.trim());
+      resolve(found?.name === name ? found : undefined);
     });
   });
 }

@@ -229,10 +229,17 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const [srv, bundle] = await Promise.all([startTemporalDevServer({ headless: true }), bundleRunbooks()]);
     server = srv;
+    // The rate limits off: the plain SDK loop and the engine poll faster than TAT's 20 calls per
+    // second per action when polls are short; open enrollment for the --fleet agent process.
+    const tatdConfig = {
+      rateLimit: { enabled: false },
+      defaults: { username: TASK_USER, workingDirectory: '/tmp' },
+    };
+    console.log(`tatd settings: open enrollment, ${JSON.stringify(tatdConfig)}`);
     tatd = await startTatd({
       accounts: [`${ACCOUNT.secretId}:${ACCOUNT.secretKey}:${ACCOUNT.appId}`],
       openEnrollment: true,
-      config: { defaults: { username: TASK_USER, workingDirectory: '/tmp' } },
+      config: tatdConfig,
     });
     const machine = 'bench-rb';
     fleet = startAgent(tatd.url, {

@@ -10,3 +10,6 @@ export function parseFlags<S extends z.ZodType>(schema: S, raw: unknown): z.infe
     throw new Error(r.error.issues.map((i) => `${flagName(i.path[0] ?? '')}: ${i.message}`).join('; '));
   return r.data;
 }
+
+/** Commander's accumulator for a repeatable option (`--tag a=1 --tag b=2`). */
+export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];

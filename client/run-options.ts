@@ -3,9 +3,12 @@
 // runbook shares. Every bad flag gets an error that names it.
 
 import type { Command } from 'commander';
+import { parseSelector, SelectorError } from '../activities/selector.js';
+import { collect } from './flags.js';
 import { parseSize, type Shape, type Size } from '../workflows/engine/plan.js';
 import type { RolloutOptions, RunbookInput, TargetSelector } from '../workflows/engine/types.js';
 import { builtInRunbooks, type RunbookRegistry } from '../workflows/registry.js';
+import { parseDuration } from './durations.js';
 import {
   paramsFromFlags,
   positiveInt,
@@ -19,6 +22,7 @@ export interface RolloutFlags {
   targets?: string;
   online?: boolean;
   managedName?: string;
+  select?: string[];
   batches?: string;
   window?: string;
   rampUp?: string;
@@ -35,6 +39,8 @@ export interface RolloutFlags {
   bake?: string;
   progressDeadline?: string;
   pollInterval?: string;
+  maintenanceWindow?: string;
+  maintenanceCutoff?: string;
   param?: string[];
   params?: string;
   runbooks?: string[];
@@ -42,13 +48,26 @@ export interface RolloutFlags {
 
 export type RunFlags = RolloutFlags & FlagValues;
 
-/** The rollout flags, the script settings, every runbook flag of the registry, --param and --params. */
-export function runOptions(cmd: Command, registry: RunbookRegistry = builtInRunbooks): Command {
+/**
+ * The rollout flags, the script settings, every runbook flag of the registry, --param and --params;
+ * and the `<runbook>` argument, unless `runbookArgument` is false (`schedule update` keeps its own).
+ */
+export function runOptions(
+  cmd: Command,
+  registry: RunbookRegistry = builtInRunbooks,
+  o: { runbookArgument?: boolean } = {},
+): Command {
+  if (o.runbookArgument !== false)
+    cmd.argument('<runbook>', `runbook: ${registry.names().join(', ')} (see "runbooks:" below)`);
   cmd
-    .argument('<runbook>', `runbook: ${registry.names().join(', ')} (see "runbooks:" below)`)
     .option('--targets <ids>', 'instance ids, comma-separated (ins-…, lhins-…, rins-…)')
     .option('--online', 'every instance whose agent is online in the region')
     .option('--managed-name <text>', 'managed instances whose name contains the text')
+    .option(
+      '--select <terms>',
+      'instances matching every term, e.g. tag:env=prod,os=linux,kind=rins,name=web-*,online (repeat for OR)',
+      collect,
+    )
     .option('--batches <sizes>', 'lock-step batches, e.g. 1,10%,50% (the last repeats); default 1,10%,50%')
     .option('--window <n|pct>', 'sliding window: at most this many targets in flight')
     .option('--ramp-up <n|pct>', 'ramp-up: 1, 2, 4 … up to this many in flight')
@@ -67,7 +86,15 @@ export function runOptions(cmd: Command, registry: RunbookRegistry = builtInRunb
     .option('--on-approval-timeout <fail|continue>', 'what a gate does when it times out (default fail)')
     .option('--bake <seconds>', 'wait after each batch before its health check')
     .option('--progress-deadline <seconds>', 'breach when no batch turned healthy for this long')
-    .option('--poll-interval <ms>', 'how often task results are polled (default 1000)');
+    .option('--poll-interval <ms>', 'how often task results are polled (default 1000)')
+    .option(
+      '--maintenance-window <duration>',
+      'batches start only inside this window from the run’s (scheduled) start, e.g. 2h',
+    )
+    .option(
+      '--maintenance-cutoff <duration>',
+      'no batch starts in the last part of the window, e.g. 15m (default 0)',
+    );
   const flags = registryFlags(registry);
   for (const s of SCRIPT_SETTINGS) {
     const own = flags.get(s.name);
@@ -83,8 +110,21 @@ export function runOptions(cmd: Command, registry: RunbookRegistry = builtInRunb
     .option(
       '--runbooks <file>',
       'a runbook file the worker loads, for its parameters and flags (repeatable; env TATFLOW_RUNBOOKS)',
-      (v: string, prev: string[] = []) => [...prev, v],
+      collect,
     );
+}
+
+/** The `--select` values, each parsed once so a bad term is refused here, naming it. */
+export function checkSelectors(select: string[]): string[] {
+  for (const s of select) {
+    try {
+      parseSelector(s);
+    } catch (e) {
+      if (e instanceof SelectorError) throw new Error(`--select "${s}": ${e.message}`);
+      throw e;
+    }
+  }
+  return select;
 }
 
 function size(flag: string, v: string): Size {
@@ -96,9 +136,12 @@ function size(flag: string, v: string): Size {
 }
 
 function selector(f: RolloutFlags): TargetSelector {
-  const given = [f.targets !== undefined, !!f.online, f.managedName !== undefined].filter(Boolean).length;
+  const given = [f.targets !== undefined, !!f.online, f.managedName !== undefined, !!f.select?.length].filter(
+    Boolean,
+  ).length;
   if (given !== 1)
-    throw new Error('give the targets with exactly one of --targets, --online or --managed-name');
+    throw new Error('give the targets with exactly one of --targets, --online, --managed-name or --select');
+  if (f.select?.length) return { select: checkSelectors(f.select) };
   if (f.online) return { online: true };
   if (f.managedName !== undefined) return { managedName: f.managedName };
   const ids = f
@@ -161,7 +204,25 @@ export function rolloutOptions(f: RolloutFlags, region: string): RolloutOptions 
   if (pd) o.progressDeadlineSeconds = pd;
   const pi = positiveInt('poll-interval', f.pollInterval, 50);
   if (pi) o.pollIntervalMs = pi;
+  const mw = maintenanceWindow(f);
+  if (mw) o.maintenanceWindow = mw;
   return o;
+}
+
+function maintenanceWindow(f: RolloutFlags): RolloutOptions['maintenanceWindow'] {
+  if (f.maintenanceWindow === undefined) {
+    if (f.maintenanceCutoff !== undefined)
+      throw new Error('--maintenance-cutoff: needs --maintenance-window');
+    return undefined;
+  }
+  const durationSeconds = parseDuration('maintenance-window', f.maintenanceWindow);
+  if (f.maintenanceCutoff === undefined) return { durationSeconds };
+  const cutoffSeconds = parseDuration('maintenance-cutoff', f.maintenanceCutoff, { min: 0 });
+  if (cutoffSeconds >= durationSeconds)
+    throw new Error(
+      `--maintenance-cutoff: ${f.maintenanceCutoff} leaves no time in a ${f.maintenanceWindow} window; give a shorter cutoff`,
+    );
+  return { durationSeconds, cutoffSeconds };
 }
 
 /** The parameters of a run of `runbook` from its flags, checked against its schema. */

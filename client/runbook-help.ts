@@ -4,7 +4,13 @@
 import { z } from 'zod';
 import { findPlaceholders } from '../tat/params.js';
 import type { RunbookDefinition } from '../workflows/engine/types.js';
-import type { RegisteredRunbook, RunbookRegistry } from '../workflows/registry.js';
+import {
+  BUILT_IN,
+  taskQueueOf,
+  type RegisteredRunbook,
+  type RunbookRegistry,
+} from '../workflows/registry.js';
+import type { RunbooksJson } from './json-output.js';
 
 interface JsonProp {
   type?: string | string[];
@@ -43,6 +49,51 @@ export function paramsOf(
   }));
 }
 
+/** The flags that set a parameter (or a field of it). */
+function flagsOf(r: RegisteredRunbook, param: string): string[] {
+  return (r.spec.flags ?? [])
+    .filter((f) => f.param === param || f.param.startsWith(`${param}.`))
+    .map((f) => `--${f.name}`);
+}
+
+/** `tatflow runbooks --json`: every runbook with its queue and parameters. */
+export function runbooksJson(registry: RunbookRegistry, defaultQueue: string): RunbooksJson {
+  return {
+    runbooks: registry.list().map((r) => ({
+      name: r.name,
+      source: r.source,
+      taskQueue: taskQueueOf(r, defaultQueue),
+      description: r.spec.description,
+      parameters: paramsOf(r).map((p) => ({ ...p, flags: flagsOf(r, p.name) })),
+    })),
+  };
+}
+
+/** `tatflow runbooks`: each runbook, where its runs go, and its parameters, as aligned text. */
+export function runbooksListing(list: RunbooksJson): string {
+  const out: string[] = [];
+  for (const r of list.runbooks) {
+    out.push(
+      `${r.name}  (${r.source === BUILT_IN ? 'built-in' : r.source}; task queue ${r.taskQueue})`,
+      `  ${r.description || '(no description)'}`,
+    );
+    const rows = r.parameters.map((p) => [
+      `${p.name}${p.required ? '' : '?'}`,
+      p.type,
+      p.flags.join(', ') || `--param ${p.name}=…`,
+      p.description,
+    ]);
+    const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c]!.length), 0));
+    for (const row of rows)
+      out.push(`    ${row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell)).join('  ')}`.trimEnd());
+    out.push('');
+  }
+  out.push(
+    '`?`: optional. Start a run with `tatflow run <runbook> …`; `tatflow run --help` lists the flags.',
+  );
+  return out.join('\n');
+}
+
 /** Markdown: each runbook, what it does, its parameters and the flags that set them. */
 export function runbookReference(registry: RunbookRegistry): string {
   const out: string[] = [];
@@ -52,9 +103,8 @@ export function runbookReference(registry: RunbookRegistry): string {
     if (params.length) {
       out.push('| parameter | type | flag | description |', '|---|---|---|---|');
       for (const p of params) {
-        const flags = (r.spec.flags ?? [])
-          .filter((f) => f.param === p.name || f.param.startsWith(`${p.name}.`))
-          .map((f) => `\`--${f.name}\``)
+        const flags = flagsOf(r, p.name)
+          .map((f) => `\`${f}\``)
           .join(', ');
         out.push(
           `| \`${p.name}\`${p.required ? '' : '?'} | ${p.type.replaceAll('|', '\\|')} | ${flags} | ${p.description.replaceAll('|', '\\|')} |`,
@@ -70,7 +120,7 @@ export function runbookReference(registry: RunbookRegistry): string {
 export function runbooksHelp(registry: RunbookRegistry): string {
   const lines = ['', 'runbooks:'];
   for (const r of registry.list()) {
-    lines.push(`  ${r.name}${r.source === 'built-in' ? '' : ` (${r.source})`}: ${r.spec.description}`);
+    lines.push(`  ${r.name}${r.source === BUILT_IN ? '' : ` (${r.source})`}: ${r.spec.description}`);
     const flags = (r.spec.flags ?? []).map((f) => `--${f.name}`);
     if (flags.length) lines.push(`    flags: ${flags.join(' ')}`);
     const params = paramsOf(r).map((p) => `${p.name}${p.required ? '' : '?'}`);

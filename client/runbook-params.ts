@@ -212,6 +212,20 @@ export function paramsFromFlags(
   f: FlagValues,
   registry: RunbookRegistry,
 ): Record<string, unknown> {
+  const p = paramsGiven(r, f, registry);
+  checkParams(r, p);
+  return p;
+}
+
+/**
+ * The parameters the flags give, each flag checked, but not yet the whole against the schema
+ * (`schedule update` lays them over the schedule's, then checks with {@link checkParams}).
+ */
+export function paramsGiven(
+  r: RegisteredRunbook,
+  f: FlagValues,
+  registry: RunbookRegistry,
+): Record<string, unknown> {
   const declared = new Map((r.spec.flags ?? []).map((fl) => [fl.name, fl]));
   const given = (name: string) => f[camel(name)] !== undefined;
   for (const [name] of registryFlags(registry))
@@ -241,10 +255,14 @@ export function paramsFromFlags(
       valueOf(s, text(f, s.name)!, f); // checked even where no script flag uses it
     }
   Object.assign(p, extraParams(f, textParams(r.spec.params)));
+  return p;
+}
+
+/** Parameters checked against the runbook's schema and the definition they build. */
+export function checkParams(r: RegisteredRunbook, p: Record<string, unknown>): void {
   const bad = schemaErrors(r, p);
   if (bad) throw new Error(bad);
   checkDefinition(r, p);
-  return p;
 }
 
 /** The definition the runbook builds from these parameters, checked as the run will check it. */

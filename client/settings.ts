@@ -1,13 +1,15 @@
 // Where the engine's parts are: Temporal (address, namespace, task queue) and the TAT API (endpoint,
 // credentials, region). Each comes from a flag, else the environment, else the state `tatflow dev`
-// leaves in `.tatflow/dev/engine.json` (so a second terminal next to `tatflow dev` just works),
-// else a default. Shared by `worker`, `run`, `preview` and the run-control commands.
+// leaves in `.tatflow/dev/` (so a second terminal next to `tatflow dev` just works), else a
+// default. Credentials have their own order (client/credentials.ts). Shared by `worker`, `run`,
+// `preview`, `instances` and the run-control commands.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { ActivitiesConfig } from '../activities/index.js';
+import { tatCredentials } from './credentials.js';
 
 export const DEV_ENGINE_FILE = '.tatflow/dev/engine.json';
 
@@ -16,24 +18,32 @@ export interface EngineSettings {
   namespace: string;
   taskQueue: string;
   region: string;
-  tat: ActivitiesConfig;
+  /** The key pair read now, and (from a credentials file) the file the worker reads again. */
+  tat: ActivitiesConfig & { secretId: string; secretKey: string };
 }
 
 const DevEngine = z
   .object({
     temporalAddress: z.string(),
     region: z.string(),
-    tat: z.object({ endpoint: z.string().optional(), secretId: z.string(), secretKey: z.string() }),
+    /** tatd's URL (the key pair is in credentials.json beside this file). */
+    tat: z.object({ endpoint: z.string().optional() }),
     /** The runbook files the dev worker loaded (absolute paths). */
     runbooks: z.array(z.string()),
+    /** The fleet's agents run tasks as root on this host (`tatflow dev` ran as root). */
+    rootFleet: z.boolean(),
   })
   .partial();
 
 export function devEngine(): z.infer<typeof DevEngine> {
   const file = resolve(DEV_ENGINE_FILE);
   if (!existsSync(file)) return {};
-  const r = DevEngine.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  return r.success ? r.data : {};
+  try {
+    const r = DevEngine.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    return r.success ? r.data : {};
+  } catch {
+    return {};
+  }
 }
 
 export interface EngineFlags {
@@ -45,6 +55,11 @@ export interface EngineFlags {
   credentialsFile?: string;
 }
 
+const CREDENTIALS_HELP =
+  'JSON {"secretId", "secretKey", "token"?} or STS\'s {"TmpSecretId", "TmpSecretKey", "Token"}, mode 0600, ' +
+  'read again by the worker whenever it changes (env TATFLOW_CREDENTIALS_FILE; else env ' +
+  'TENCENTCLOUD_SECRET_ID/_KEY/_SESSION_TOKEN, else .tatflow/dev/credentials.json)';
+
 /** Adds the flags every engine command shares. */
 export function engineOptions(cmd: Command): Command {
   return cmd
@@ -55,18 +70,29 @@ export function engineOptions(cmd: Command): Command {
     .option('--namespace <name>', 'Temporal namespace (env TEMPORAL_NAMESPACE; default "default")')
     .option(
       '--task-queue <name>',
-      'task queue of the tatflow workers (env TATFLOW_TASK_QUEUE; default "tatflow")',
+      'task queue of the built-in runbooks (env TATFLOW_TASK_QUEUE; default "tatflow"); a runbook file has its own, see `tatflow runbooks`',
     )
     .option(
       '--tat-endpoint <url>',
       'TAT API endpoint: tatd URL, or omit for Tencent Cloud (env TATFLOW_TAT_ENDPOINT)',
     )
-    .option('--region <region>', 'TAT region (env TATFLOW_REGION; default ap-guangzhou)')
+    .option('--region <region>', 'TAT region (env TATFLOW_REGION; default ap-guangzhou)');
+}
+
+/** Adds the flags of a command that calls the TAT API itself: the endpoint, region and credentials. */
+export function tatOptions(cmd: Command): Command {
+  return cmd
     .option(
-      '--credentials-file <path>',
-      'TAT credentials as JSON, read again whenever the file changes (temporary credentials that get renewed): ' +
-        '{"secretId","secretKey","token"} or STS\'s {"TmpSecretId","TmpSecretKey","Token"} (env TATFLOW_CREDENTIALS_FILE)',
-    );
+      '--tat-endpoint <url>',
+      'TAT API endpoint: tatd URL, or omit for Tencent Cloud (env TATFLOW_TAT_ENDPOINT)',
+    )
+    .option('--region <region>', 'TAT region (env TATFLOW_REGION; default ap-guangzhou)')
+    .option('--credentials-file <file>', CREDENTIALS_HELP);
+}
+
+/** Adds --credentials-file to a command that has the engine flags. */
+export function credentialsOption(cmd: Command): Command {
+  return cmd.option('--credentials-file <file>', CREDENTIALS_HELP);
 }
 
 /** Settings for Temporal only (run control does not need TAT credentials). */
@@ -82,33 +108,37 @@ export function temporalSettings(
   };
 }
 
+export function regionSetting(f: Pick<EngineFlags, 'region'>): string {
+  return f.region ?? process.env.TATFLOW_REGION ?? devEngine().region ?? 'ap-guangzhou';
+}
+
 /**
- * The TAT API's settings: the endpoint, and the credentials: a credentials file (read again when
- * it changes), else TENCENTCLOUD_SECRET_ID / _SECRET_KEY with TENCENTCLOUD_SESSION_TOKEN for
- * temporary credentials (fixed for the process's life), else those of `tatflow dev`.
+ * Where the TAT API is and the credentials to call it with (client/credentials.ts): a credentials
+ * file (read again when it changes), else TENCENTCLOUD_SECRET_ID / _SECRET_KEY with
+ * TENCENTCLOUD_SESSION_TOKEN for temporary credentials, else those of `tatflow dev`.
  */
-export function engineSettings(f: EngineFlags): EngineSettings {
-  const env = process.env;
-  const dev = devEngine();
-  const credentialsFile = f.credentialsFile ?? env.TATFLOW_CREDENTIALS_FILE;
-  const fromEnv = !!env.TENCENTCLOUD_SECRET_ID || !!credentialsFile;
-  const secretId = env.TENCENTCLOUD_SECRET_ID ?? dev.tat?.secretId;
-  const secretKey = env.TENCENTCLOUD_SECRET_KEY ?? dev.tat?.secretKey;
-  const token = env.TENCENTCLOUD_SESSION_TOKEN;
-  if (!credentialsFile && (!secretId || !secretKey))
-    throw new Error(
-      'no TAT credentials: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (with TENCENTCLOUD_SESSION_TOKEN ' +
-        'for temporary ones), or give --credentials-file (or run `tatflow dev` in this directory first)',
-    );
-  if (credentialsFile && !existsSync(credentialsFile))
-    throw new Error(`--credentials-file ${credentialsFile}: not found`);
-  const endpoint = f.tatEndpoint ?? env.TATFLOW_TAT_ENDPOINT ?? (fromEnv ? undefined : dev.tat?.endpoint);
-  const tat: ActivitiesConfig = credentialsFile
-    ? { credentialsFile }
-    : { secretId: secretId!, secretKey: secretKey!, ...(token ? { token } : {}) };
+export function tatSettings(f: Pick<EngineFlags, 'tatEndpoint' | 'region' | 'credentialsFile'>): {
+  region: string;
+  tat: EngineSettings['tat'];
+} {
+  const creds = tatCredentials(f);
+  // The dev system's endpoint goes with the dev system's key pair only.
+  const endpoint =
+    f.tatEndpoint ?? process.env.TATFLOW_TAT_ENDPOINT ?? (creds.dev ? devEngine().tat?.endpoint : undefined);
   return {
-    ...temporalSettings(f),
-    region: f.region ?? env.TATFLOW_REGION ?? dev.region ?? 'ap-guangzhou',
-    tat: { ...(endpoint ? { endpoint } : {}), ...tat },
+    region: regionSetting(f),
+    tat: {
+      ...(endpoint ? { endpoint } : {}),
+      secretId: creds.secretId,
+      secretKey: creds.secretKey,
+      ...(creds.token ? { token: creds.token } : {}),
+      // A file given by the user is read again by the worker whenever it changes (renewed
+      // temporary credentials, activities/credentials.ts); the key pair above is its content now.
+      ...(creds.file ? { credentialsFile: creds.file } : {}),
+    },
   };
+}
+
+export function engineSettings(f: EngineFlags): EngineSettings {
+  return { ...temporalSettings(f), ...tatSettings(f) };
 }

@@ -1,11 +1,14 @@
-// tatd: one listener for the public API (`/`), the agent HTTP endpoint and the agent WebSocket.
+// tatd: one listener for the public API (`/`), the agent HTTP endpoint, the agent WebSocket and
+// the object store; over TLS when `tls` is configured (required off loopback, see config.ts).
 
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { registerApi } from './api/endpoint.js';
 import { errorBody, sendJson } from './api/envelope.js';
-import type { ServerConfig } from './config.js';
+import { frameworkError, notFound } from './api/fallbacks.js';
+import { isLoopbackHost, listenHost, type ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { AgentHub } from './gateway/hub.js';
 import { AgentDirectory } from './gateway/identity.js';
@@ -17,6 +20,8 @@ import { extendRunDeadlines, startSweeper } from './tasks/sweeper.js';
 import { startRetention } from './tasks/retention.js';
 import { ObjectStore } from './cos/store.js';
 import { registerObjectStore } from './cos/routes.js';
+import { RateLimits } from './guard/rate.js';
+import { ConnectionGuard, fastifyTimeouts, serverTimeouts } from './guard/connections.js';
 import { InvokerService } from './invokers/service.js';
 
 /** How long a stop waits for API and agent requests in flight before it cuts their connections. */
@@ -29,8 +34,32 @@ export interface RunningTatd {
   close(): Promise<void>;
 }
 
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new Error(`cannot read the TLS ${what} ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Node's server options: TLS (certificate and key read now) and the connection deadlines. */
+function listenerOptions(config: ServerConfig) {
+  const timeouts = serverTimeouts(config.connections);
+  if (!config.tls) return { http: timeouts };
+  return {
+    https: {
+      cert: readPem(config.tls.cert, 'certificate'),
+      key: readPem(config.tls.key, 'key'),
+      // A TLS handshake is held to the header deadline too.
+      handshakeTimeout: config.connections.headersTimeoutMs,
+      ...timeouts,
+    },
+  };
+}
+
 export async function startTatd(config: ServerConfig, logger?: Logger): Promise<RunningTatd> {
   const log = logger ?? pino({ level: config.logLevel, base: { service: 'tatd' } });
+  const listener = listenerOptions(config);
   const store = await openSqliteStore(config.data);
   const now = () => Date.now();
   const invokers = new InvokerService(() => server);
@@ -41,6 +70,7 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
     now,
     hub: new AgentHub(log, now, config.timings.agentIdleMs),
     cos: new ObjectStore(config.data, config.cos),
+    limits: new RateLimits(config.rateLimit, now),
     invokers,
   };
   // Nothing is connected yet after a (re)start.
@@ -52,7 +82,10 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
     // One log line per API call is written by the endpoint itself, with action and account.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
-    bodyLimit: 10 * 1024 * 1024,
+    bodyLimit: config.connections.apiBodyBytes,
+    ...listener,
+    ...fastifyTimeouts(config.connections),
+    frameworkErrors: frameworkError,
     // Behind a load balancer, an agent's address (checked against IpAddressRange) is the one
     // the trusted proxies name in X-Forwarded-For.
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
@@ -71,16 +104,22 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
       reply,
       errorBody(
         tooLarge ? 'RequestSizeLimitExceeded' : 'InvalidRequest',
-        tooLarge ? 'The request body is larger than 10 MB.' : `The request could not be read: ${err.message}`,
+        tooLarge
+          ? `The request body is larger than ${req.routeOptions.bodyLimit ?? config.connections.apiBodyBytes} bytes.`
+          : `The request could not be read: ${err.message}`,
         req.id,
       ),
     );
   });
 
+  app.setNotFoundHandler(notFound);
+
   const directory = new AgentDirectory(server);
+  const connections = new ConnectionGuard(config.connections);
+  connections.attach(app, config.tls !== undefined);
   registerApi(app, server);
   registerAgentInvoke(app, server, directory);
-  registerAgentSocket(app, server, directory);
+  registerAgentSocket(app, server, directory, connections);
   registerObjectStore(app, server);
   server.hub.onPresence((instanceId, online) => {
     onPresence(server, instanceId, online).catch((err: unknown) =>
@@ -108,10 +147,18 @@ export async function startTatd(config: ServerConfig, logger?: Logger): Promise<
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : Number(portText);
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (!config.tls && !isLoopbackHost(listenHost(config.listen)))
+    log.warn(
+      { listen: config.listen },
+      'insecureHttp: serving without TLS off loopback; API keys, agent traffic and task output travel in clear text',
+    );
   // Temporal only when an invoker exists; tatd answers meanwhile (the database is the truth).
   await invokers.start();
-  log.info({ url, data: config.data, openEnrollment: config.openEnrollment }, 'tatd listening');
+  log.info(
+    { url, data: config.data, openEnrollment: config.openEnrollment, tls: config.tls !== undefined },
+    'tatd listening',
+  );
   return {
     url,
     port,

@@ -7,6 +7,7 @@ import type { ServerConfig } from './config.js';
 import type { Db } from './store/db.js';
 import type { AgentHub } from './gateway/hub.js';
 import type { ObjectStore } from './cos/store.js';
+import type { RateLimits } from './guard/rate.js';
 import type { InvokerRuntime } from './invokers/service.js';
 
 export interface ServerContext {
@@ -17,6 +18,8 @@ export interface ServerContext {
   now: () => number;
   /** The built-in object store (task output uploads). */
   cos: ObjectStore;
+  /** Requests per account, address and instance (`rateLimit`). */
+  limits: RateLimits;
   /** Invokers' Temporal side; the API tells it what changed (server/invokers/). */
   invokers: InvokerRuntime;
 }

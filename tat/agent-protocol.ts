@@ -3,6 +3,7 @@
 // are `{"Action": ..., <fields>}`; answers `{"Response": {"RequestId", ...}}`.
 
 import { z } from 'zod';
+import { Tag } from './schemas/common.js';
 import { AGENT_RESULTS } from './status.js';
 
 export const AGENT_ACTIONS = [
@@ -62,6 +63,8 @@ export const AgentRequests = {
     Hostname: z.string().max(255).default(''),
     LocalIp: z.string().max(64).default(''),
     SystemName: z.string().max(32).default('Linux'),
+    /** tatd extension (the reference agent sends none): the managed instance's tags. */
+    Tags: z.array(Tag).optional(),
   }),
   ValidateInstance: z.object({
     SysName: z.string().max(32).optional(),

@@ -63,6 +63,12 @@ function topLevelKeys(text: string): string[] {
  * at most 20 keys, names of [a-zA-Z0-9-_] up to 64 characters, no key twice.
  */
 export function parseParameterJson(text: string, field: string): ParameterValues {
+  // Values are stored with the invocation: no longer than a script may be.
+  if (text.length > LIMITS.contentBase64Bytes)
+    throw new TatError(
+      'InvalidParameterValue.TooLong',
+      `${field} is ${text.length} characters; at most ${LIMITS.contentBase64Bytes} are allowed.`,
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -104,6 +110,12 @@ export function parseParameterJson(text: string, field: string): ParameterValues
 /** Checks `DefaultParameterConfs` and returns the defaults they define. */
 export function parseParameterConfs(confs: DefaultParameterConf[]): ParameterValues {
   checkCount(confs.length, 'DefaultParameterConfs');
+  const size = JSON.stringify(confs).length;
+  if (size > LIMITS.contentBase64Bytes)
+    throw new TatError(
+      'InvalidParameterValue.TooLong',
+      `DefaultParameterConfs is ${size} characters as JSON; at most ${LIMITS.contentBase64Bytes} are allowed.`,
+    );
   const values: ParameterValues = {};
   for (const c of confs) {
     checkName(c.ParameterName, 'DefaultParameterConfs');
@@ -132,6 +144,23 @@ export function findPlaceholders(script: string): Placeholder[] {
     byName.set(name, { name, hidden: hidden || (prev?.hidden ?? false) });
   }
   return [...byName.values()];
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * The script after substitution is what the agent gets, and it is stored for every task: it must
+ * fit the Content limit (64 KB of Base64) like the template, or CommandContentInvalid.
+ */
+export function checkSubstitutedScript(script: string): void {
+  const base64Bytes = Math.ceil(utf8.encode(script).length / 3) * 4;
+  if (base64Bytes > LIMITS.contentBase64Bytes)
+    throw new TatError(
+      'InvalidParameterValue.CommandContentInvalid',
+      `With its parameter values the script is ${base64Bytes} bytes of Base64; at most ` +
+        `${LIMITS.contentBase64Bytes} are allowed (the Content limit). Pass large data another way ` +
+        '(a file the script downloads, for example).',
+    );
 }
 
 /** Replaces every placeholder that has a value; the others stay as written. */

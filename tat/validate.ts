@@ -34,10 +34,21 @@ export function checkDescription(description: string): void {
     );
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-/** Standard Base64 with padding (what the SDKs send and the agent decodes). */
+/** Whether a character code is of the standard Base64 alphabet (A-Z a-z 0-9 + /). */
+function isBase64Char(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
+}
+
+/**
+ * Standard Base64 with padding (what the SDKs send and the agent decodes). One pass over the
+ * text, no regular expression: a backtracking pattern overflows the stack on a text of megabytes.
+ */
 export function isBase64(text: string): boolean {
-  return BASE64.test(text);
+  const n = text.length;
+  if (n % 4 !== 0) return false;
+  const pad = n > 0 && text.charCodeAt(n - 1) === 61 ? (text.charCodeAt(n - 2) === 61 ? 2 : 1) : 0;
+  for (let i = 0; i < n - pad; i++) if (!isBase64Char(text.charCodeAt(i))) return false;
+  return true;
 }
 
 /** `Content` must be non-empty standard Base64 of at most 64 KB. */
@@ -49,7 +60,7 @@ export function checkContent(content: string): void {
       'InvalidParameterValue.CommandContentInvalid',
       `Content is ${content.length} bytes of Base64; at most ${LIMITS.contentBase64Bytes} are allowed.`,
     );
-  if (!BASE64.test(content))
+  if (!isBase64(content))
     throw new TatError(
       'InvalidParameterValue.CommandContentInvalid',
       'Content must be the script encoded in standard Base64.',
@@ -87,7 +98,8 @@ export function checkWorkingDirectory(dir: string, type: CommandType): void {
     throw bad(`must be an absolute Windows path (like C:\\dir) for a ${type} command`);
 }
 
-const USERNAME = /^[^\s:/\\"'`$]+$/;
+// A leading "-" would be read as an option by the tools that look the user up.
+const USERNAME = /^[^\s:/\\"'`$-][^\s:/\\"'`$]*$/;
 export function checkUsername(
   name: string,
   code: TatErrorCode = 'InvalidParameterValue.InvalidUsername',
@@ -95,7 +107,7 @@ export function checkUsername(
   if (name.length === 0 || name.length > LIMITS.usernameChars || !USERNAME.test(name) || CONTROL.test(name))
     throw new TatError(
       code,
-      `Username "${name.slice(0, 64)}" is not a valid user name (1 to ${LIMITS.usernameChars} characters, no spaces, quotes, ":", "/" or "\\").`,
+      `Username "${name.slice(0, 64)}" is not a valid user name (1 to ${LIMITS.usernameChars} characters, not starting with "-", no spaces, quotes, ":", "/" or "\\").`,
     );
 }
 
@@ -121,7 +133,9 @@ export function checkCosKeyPrefix(prefix: string): void {
     throw bad(`is longer than ${LIMITS.cosKeyPrefixChars} characters`);
   if (prefix.startsWith('/')) throw bad('must not start with "/"');
   if (prefix.includes('//')) throw bad('must not contain "//"');
-  if (prefix.split('/').includes('..')) throw bad('must not use ".." as a folder name');
+  // "." and ".." would name another folder than the one written: the object store refuses them.
+  if (prefix.split('/').some((s) => s === '.' || s === '..'))
+    throw bad('must not use "." or ".." as a folder name');
   if (CONTROL.test(prefix)) throw bad('contains control characters');
 }
 
@@ -146,6 +160,18 @@ export function checkTags(tags: Tag[]): void {
     if (keys.has(t.Key)) throw new TatError('InvalidParameterValue', `Tag key "${t.Key}" is given twice.`);
     keys.add(t.Key);
   }
+}
+
+/**
+ * Whether a resource's tags pass one of the tag filters `tag-key`, `tag-value` or `tag:<key>`
+ * (docs/tat-api-reference.md, "Filters"): any of the filter's values matches.
+ */
+export function tagFilterMatches(f: Filter, tags: readonly Tag[]): boolean {
+  const any = (v: string) => f.Values.includes(v);
+  if (f.Name === 'tag-key') return tags.some((t) => any(t.Key));
+  if (f.Name === 'tag-value') return tags.some((t) => any(t.Value));
+  const key = f.Name.slice('tag:'.length);
+  return tags.some((t) => t.Key === key && any(t.Value));
 }
 
 /** Checks an instance-id list against its maximum and for duplicates. */

@@ -113,6 +113,12 @@ export interface RegisterSpec {
   /** Register through this reference-agent config.dat (the record is saved in it). */
   configDat?: string;
   sourceAddress?: string;
+  /** Extra command-line arguments (e.g. `['--ca-file', file]`). */
+  args?: string[];
+  /** Extra environment of the process. */
+  env?: NodeJS.ProcessEnv;
+  /** `--tag key=value` each: the managed instance's tags (a tatd extension). */
+  tags?: string[];
 }
 
 export interface Registered {
@@ -141,8 +147,13 @@ export function registerAgent(serverUrl: string, spec: RegisterSpec): Promise<Re
     '--dir',
     dir,
     ...(spec.sourceAddress ? ['--source-address', spec.sourceAddress] : []),
+    ...(spec.args ?? []),
+    ...(spec.tags ?? []).flatMap((t) => ['--tag', t]),
   ];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...spec.env },
+  });
   live.add(proc);
   let output = '';
   proc.stdout.on('data', (d: Buffer) => (output += d.toString('utf8')));
@@ -153,6 +164,33 @@ export function registerAgent(serverUrl: string, spec: RegisterSpec): Promise<Re
       resolve({ status, output, dir, instanceId: /register success: (rins-[a-z0-9]+)/.exec(output)?.[1] });
     });
   });
+}
+
+/**
+ * Registers machines with one new registration code (`tatflow agent register`, with `--tag` each);
+ * throws unless every registration succeeded.
+ */
+export async function registerMachines(
+  client: TatClient,
+  serverUrl: string,
+  machines: { machineId: string; tags?: string[] }[],
+  namePrefix = '',
+): Promise<(Registered & { instanceId: string })[]> {
+  const code = await client.CreateRegisterCode({
+    RegisterLimit: machines.length,
+    InstanceNamePrefix: namePrefix,
+  });
+  const out: (Registered & { instanceId: string })[] = [];
+  for (const m of machines) {
+    const r = await registerAgent(serverUrl, {
+      registerCodeId: code.RegisterCodeId!,
+      registerCodeValue: code.RegisterCodeValue!,
+      ...m,
+    });
+    if (!r.instanceId) throw new Error(`registering ${m.machineId} failed: ${r.output}`);
+    out.push({ ...r, instanceId: r.instanceId });
+  }
+  return out;
 }
 
 /** Waits until DescribeAutomationAgentStatus shows every instance in `status`. */

@@ -36,8 +36,9 @@ export interface TatdOptions {
   accounts?: string[];
   openEnrollment?: boolean;
   /**
-   * Written to a temporary JSON file and passed with `--config` (quotas, timings, regions ...).
-   * Without `defaults` in it, tasks run as the test task user in its home (task-user.ts).
+   * Written to a temporary JSON file and passed with `--config` (quotas, timings, regions ...);
+   * `rateLimit` is off unless given here. Without `defaults` in it, tasks run as the test task user
+   * in its home (task-user.ts).
    */
   config?: object;
   /** Keep tatd's own defaults for commands (root in /root) instead of the test task user's. */
@@ -48,10 +49,14 @@ export interface TatdOptions {
   port?: number;
   /** Use this data directory (to start again on a previous tatd's data); default a new one. */
   dataDir?: string;
+  /** Serve over TLS with this certificate and key (PEM files): the url is then https://. */
+  tls?: { cert: string; key: string };
+  /** Start tatd with this umask (e.g. 0 to check that its files are private anyway). */
+  umask?: number;
 }
 
 export interface Tatd {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT` (https:// with `tls`) */
   url: string;
   port: number;
   dataDir: string;
@@ -95,11 +100,25 @@ function listeningUrl(line: string): string | undefined {
 interface Spawned {
   proc: ChildProcess;
   port: number;
+  url: string;
 }
 
 /** Spawns tatd and waits for its "tatd listening" line; appends its output to `lines`. */
-function spawnTatd(args: string[], env: NodeJS.ProcessEnv, lines: string[]): Promise<Spawned> {
-  const proc = spawn(process.execPath, [BIN, 'server', ...args], {
+function spawnTatd(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  lines: string[],
+  umask?: number,
+): Promise<Spawned> {
+  const command: [string, string[]] =
+    umask === undefined
+      ? [process.execPath, [BIN, 'server', ...args]]
+      : // A shell sets the umask, then becomes tatd (same pid, so signals reach tatd itself).
+        [
+          '/bin/sh',
+          ['-c', `umask ${umask.toString(8)} && exec "$0" "$@"`, process.execPath, BIN, 'server', ...args],
+        ];
+  const proc = spawn(command[0], command[1], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
@@ -126,7 +145,7 @@ function spawnTatd(args: string[], env: NodeJS.ProcessEnv, lines: string[]): Pro
           if (!url) continue;
           done = true;
           clearTimeout(timer);
-          resolve({ proc, port: Number(new URL(url).port) });
+          resolve({ proc, port: Number(new URL(url).port), url });
         }
       };
     };
@@ -145,9 +164,12 @@ export async function startTatd(opts: TatdOptions = {}): Promise<Tatd> {
   ];
   for (const a of accounts) baseArgs.push('--account', a);
   if (opts.openEnrollment) baseArgs.push('--open-enrollment');
-  const config: Record<string, unknown> = { ...opts.config };
+  if (opts.tls) baseArgs.push('--tls-cert', opts.tls.cert, '--tls-key', opts.tls.key);
+  // Tests make calls far faster than TAT's 20 per second per action, and fail authentication on
+  // purpose: the rate limits are off unless a test's config turns them on (test/server/limits).
+  const config: Record<string, unknown> = { rateLimit: { enabled: false }, ...opts.config };
   if (!opts.builtInDefaults && config.defaults === undefined) config.defaults = taskDefaults();
-  if (Object.keys(config).length > 0) {
+  {
     const dir = mkdtempSync(join(tmpdir(), 'tatflow-config-'));
     scratch.add(dir);
     const file = join(dir, 'tatd.json');
@@ -156,10 +178,15 @@ export async function startTatd(opts: TatdOptions = {}): Promise<Tatd> {
   }
   const lines: string[] = [];
   const env = opts.env ?? {};
-  const first = await spawnTatd([...baseArgs, '--listen', `127.0.0.1:${opts.port ?? 0}`], env, lines);
+  const first = await spawnTatd(
+    [...baseArgs, '--listen', `127.0.0.1:${opts.port ?? 0}`],
+    env,
+    lines,
+    opts.umask,
+  );
 
   const tatd: Tatd = {
-    url: `http://127.0.0.1:${first.port}`,
+    url: `${new URL(first.url).protocol}//127.0.0.1:${first.port}`,
     port: first.port,
     dataDir,
     proc: first.proc,
@@ -194,7 +221,12 @@ export async function startTatd(opts: TatdOptions = {}): Promise<Tatd> {
     },
     async restart() {
       await tatd.stop();
-      const again = await spawnTatd([...baseArgs, '--listen', `127.0.0.1:${tatd.port}`], env, lines);
+      const again = await spawnTatd(
+        [...baseArgs, '--listen', `127.0.0.1:${tatd.port}`],
+        env,
+        lines,
+        opts.umask,
+      );
       tatd.proc = again.proc;
     },
   };
@@ -211,6 +243,8 @@ export interface ClientOptions {
   signMethod?: TatClientOptions['signMethod'];
   reqMethod?: TatClientOptions['reqMethod'];
   language?: TatClientOptions['language'];
+  /** CA certificates to trust (an https:// tatd with a test CA). */
+  ca?: Buffer;
 }
 
 /** An official-SDK client (tencentcloud-sdk-nodejs) pointed at `tatd`. */
@@ -225,6 +259,7 @@ export function client(tatd: { url: string }, o: ClientOptions): TatClient {
     ...(o.signMethod ? { signMethod: o.signMethod } : {}),
     ...(o.reqMethod ? { reqMethod: o.reqMethod } : {}),
     ...(o.language ? { language: o.language } : {}),
+    ...(o.ca ? { ca: o.ca } : {}),
   });
 }
 

@@ -37,3 +37,14 @@ export async function stays(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until the wall clock enters its next second (at most one second). A TC3 signature holds
+ * the time in seconds and no nonce, so tatd takes a changing call identical to one it accepted
+ * within the same second for a replay (docs/api-coverage.md): a test that sends one twice on
+ * purpose waits for this first.
+ */
+export async function nextSecond(): Promise<void> {
+  const now = Date.now();
+  await sleep(1000 - (now % 1000) + 5);
+}

@@ -1,5 +1,7 @@
 // The worker process: runs the runbook workflows (built-in and user-written) and the activities
-// that call the TAT API, on one task queue.
+// that call the TAT API, on the task queue of each runbook it loaded (workflows/registry.ts): the
+// default queue for the built-in ones, a runbook file's own for its runbooks. One SDK Worker per
+// queue, sharing the connection and the workflow bundle.
 
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivitiesConfig, type InvokeHooks } from '../activities/index.js';
@@ -13,6 +15,7 @@ export const DEFAULT_TASK_QUEUE = 'tatflow';
 export interface WorkerConfig {
   temporalAddress: string;
   namespace: string;
+  /** The built-in runbooks' queue; a runbook file's queue is derived from it (or declared). */
   taskQueue: string;
   tat: ActivitiesConfig;
   /** User runbook files (TypeScript or JavaScript) whose exported runbooks the worker also runs. */
@@ -24,7 +27,10 @@ export interface WorkerConfig {
 }
 
 export interface RunningWorker {
-  worker: Worker;
+  /** One SDK worker per task queue, in the order of `taskQueues`. */
+  workers: Worker[];
+  /** The queues it polls: the default one first. */
+  taskQueues: string[];
   /** The runbooks it runs: the built-in ones and the user's files. */
   runbooks: RunbookRegistry;
   /** Resolves when the worker has stopped; rejects if it failed. */
@@ -37,27 +43,47 @@ export async function startWorker(c: WorkerConfig): Promise<RunningWorker> {
   // The user's files join the registry first: a file that does not load, exports no runbook or
   // reuses a runbook's name is refused here, with its name, before anything is bundled.
   const runbooks = await loadRunbooks(c.runbooks);
+  const taskQueues = runbooks.taskQueues(c.taskQueue);
   const connection = await NativeConnection.connect({ address: c.temporalAddress });
   try {
-    const worker = await Worker.create({
-      connection,
-      namespace: c.namespace,
-      taskQueue: c.taskQueue,
-      workflowBundle: c.workflowBundle ?? (await bundleRunbooks(c.runbooks)),
-      activities: {
-        ...createActivities(c.tat, c.invokeHooks ? { invoke: c.invokeHooks } : {}),
-        ...definitionActivities(runbooks),
-      },
-      // Polls wait on remote tasks; many may be in flight at once on a small machine.
-      maxConcurrentActivityTaskExecutions: 200,
+    const workflowBundle = c.workflowBundle ?? (await bundleRunbooks(c.runbooks));
+    // One set of activities for every queue: the process's rate lanes are shared by all its runs.
+    const activities = {
+      ...createActivities(c.tat, c.invokeHooks ? { invoke: c.invokeHooks } : {}),
+      ...definitionActivities(runbooks),
+    };
+    const workers: Worker[] = [];
+    for (const taskQueue of taskQueues)
+      workers.push(
+        await Worker.create({
+          connection,
+          namespace: c.namespace,
+          taskQueue,
+          workflowBundle,
+          activities,
+          // Polls wait on remote tasks; many may be in flight at once on a small machine.
+          maxConcurrentActivityTaskExecutions: 200,
+        }),
+      );
+    // One worker failing stops the others: the process then ends, as with a single worker.
+    const runs = workers.map((w) =>
+      w.run().catch((e: unknown) => {
+        for (const other of workers) if (other !== w && other.getState() === 'RUNNING') other.shutdown();
+        throw e;
+      }),
+    );
+    const done = Promise.allSettled(runs).then(async (results) => {
+      await connection.close();
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
     });
-    const done = worker.run().finally(() => connection.close());
     return {
-      worker,
+      workers,
+      taskQueues,
       runbooks,
       done,
       async stop() {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
         await done;
       },
     };

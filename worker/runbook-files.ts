@@ -44,6 +44,13 @@ export async function loadRunbooks(files: readonly string[]): Promise<RunbookReg
     const found = runbooksIn(exports, f);
     if (found.length === 0)
       throw new Error(`runbook file ${f} exports no runbook: export what defineRunbook returns`);
+    for (const r of found) {
+      const q: unknown = r.spec.taskQueue;
+      if (q !== undefined && (typeof q !== 'string' || !/^[A-Za-z0-9._:-]{1,200}$/.test(q)))
+        throw new Error(
+          `runbook ${r.name} in ${f}: taskQueue must be 1-200 letters, digits, ".", "_", ":" or "-"`,
+        );
+    }
     registry = registry.with(found);
   }
   return registry;

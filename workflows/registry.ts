@@ -3,9 +3,18 @@
 // runbook files join it when loaded (worker/runbook-files.ts), by the worker that runs them and by
 // the CLI that starts them (`--runbooks`, or TATFLOW_RUNBOOKS), so both read the same descriptions.
 // Not workflow code: the CLI, the worker and the docs read it.
+//
+// Each runbook has a task queue: the built-in ones the default queue (`tatflow`, or --task-queue);
+// a runbook file's the one its runbook declares (`defineRunbook({ taskQueue })`), else one derived
+// from the file's name, `<default queue>-<file name>` (`tatflow-rotate-logs` for rotate-logs.ts).
+// A worker polls the queues of what it loaded and `tatflow run` starts a run on its runbook's
+// queue, so a worker that lacks a runbook never receives its runs (the workflow task would fail
+// there, and be retried only after a timeout).
 
 import * as builtIns from './index.js';
 import { isRunbook, type RunbookSpec } from './engine/define.js';
+
+export const BUILT_IN = 'built-in';
 
 export interface RegisteredRunbook {
   /** The workflow type: the name it is exported under. */
@@ -20,6 +29,26 @@ export function runbooksIn(exports: Record<string, unknown>, source: string): Re
   return Object.entries(exports)
     .filter(([, v]) => isRunbook(v))
     .map(([name, v]) => ({ name, source, spec: (v as { runbook: RunbookSpec }).runbook }));
+}
+
+/** A runbook file's part of a derived queue name: its name without extension, as [a-z0-9._-]. */
+export function fileQueueSuffix(source: string): string {
+  const base = source
+    .split(/[\\/]/)
+    .pop()!
+    .replace(/\.[cm]?[jt]s$/, '');
+  return (
+    base
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'runbooks'
+  );
+}
+
+/** The task queue of a runbook's runs, given the default queue of the built-in runbooks. */
+export function taskQueueOf(r: RegisteredRunbook, defaultQueue: string): string {
+  if (r.spec.taskQueue) return r.spec.taskQueue;
+  return r.source === BUILT_IN ? defaultQueue : `${defaultQueue}-${fileQueueSuffix(r.source)}`;
 }
 
 export class RunbookRegistry {
@@ -61,6 +90,16 @@ export class RunbookRegistry {
     return [...this.byName.keys()];
   }
 
+  /** The task queue of the runbook's runs (an unknown runbook is refused as `require` does). */
+  taskQueue(name: string, defaultQueue: string): string {
+    return taskQueueOf(this.require(name), defaultQueue);
+  }
+
+  /** Every queue a worker running these runbooks polls: the default one first. */
+  taskQueues(defaultQueue: string): string[] {
+    return [...new Set([defaultQueue, ...this.list().map((r) => taskQueueOf(r, defaultQueue))])];
+  }
+
   /** This registry and more runbooks. */
   with(more: Iterable<RegisteredRunbook>): RunbookRegistry {
     const r = new RunbookRegistry(this.list());
@@ -70,4 +109,4 @@ export class RunbookRegistry {
 }
 
 /** The built-in runbooks: what every worker runs. */
-export const builtInRunbooks = new RunbookRegistry(runbooksIn(builtIns, 'built-in'));
+export const builtInRunbooks = new RunbookRegistry(runbooksIn(builtIns, BUILT_IN));

@@ -1,5 +1,6 @@
 // `tatflow agent`: run the agent (one identity, or a fleet of them).
 
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +22,8 @@ import {
   saveRegistration,
 } from '../../agent/registration.js';
 import { REFERENCE_BACKOFF } from '../../agent/session.js';
-import { parseFlags } from '../flags.js';
+import { collect, parseFlags } from '../flags.js';
+import { readRegisterCodeFile } from './register-code.js';
 import { onShutdown } from '../shutdown.js';
 
 const sourceAddress = z
@@ -37,8 +39,16 @@ const Flags = z.object({
   dir: z.string().optional(),
   maxBackoff: z.coerce.number().int().min(3).max(512).optional(),
   sourceAddress,
+  caFile: z.string().min(1).optional(),
+  registerCodeFile: z.string().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/** `--tag key=value`: the value may be empty (`--tag owner=`), the key may not. */
+const tag = z
+  .string()
+  .regex(/^[^=]+=/, 'give key=value (e.g. --tag env=prod)')
+  .transform((v) => ({ Key: v.slice(0, v.indexOf('=')), Value: v.slice(v.indexOf('=') + 1) }));
 
 const RegisterFlags = z.object({
   server: z.string().optional(),
@@ -46,6 +56,8 @@ const RegisterFlags = z.object({
   machineId: z.string().min(1).max(128).optional(),
   dir: z.string().optional(),
   sourceAddress,
+  caFile: z.string().min(1).optional(),
+  tag: z.array(tag).default([]),
 });
 
 export function defaultAgentDir(): string {
@@ -54,10 +66,36 @@ export function defaultAgentDir(): string {
     : join(homedir(), '.local', 'state', 'tatflow', 'agent');
 }
 
-function endpointsOf(flags: { server?: string | undefined; config?: string | undefined }) {
-  if (!flags.server === !flags.config) throw new Error('give exactly one of --server and --config');
-  return flags.server ? endpointsFromServer(flags.server) : endpointsFromConfigDat(flags.config!);
+const CA_FILE_ENV = 'TATFLOW_CA_FILE';
+
+interface Endpoints {
+  invokeUrl: string;
+  wsUrl: string;
+  /** CA certificates to trust for https:// and wss://: --ca-file, else TATFLOW_CA_FILE, else config.dat's. */
+  ca: Buffer | undefined;
 }
+
+function endpointsOf(flags: {
+  server?: string | undefined;
+  config?: string | undefined;
+  caFile?: string | undefined;
+}): Endpoints {
+  if (!flags.server === !flags.config) throw new Error('give exactly one of --server and --config');
+  const e: { invokeUrl: string; wsUrl: string; caFile?: string | undefined } = flags.server
+    ? endpointsFromServer(flags.server)
+    : endpointsFromConfigDat(flags.config!);
+  const caFile = flags.caFile ?? process.env[CA_FILE_ENV] ?? e.caFile;
+  let ca: Buffer | undefined;
+  if (caFile)
+    try {
+      ca = readFileSync(caFile);
+    } catch (err) {
+      throw new Error(`cannot read the CA file ${caFile}: ${(err as Error).message}`, { cause: err });
+    }
+  return { invokeUrl: e.invokeUrl, wsUrl: e.wsUrl, ca };
+}
+
+const CA_FILE_HELP = `CA certificates (PEM) to trust for https:// and wss:// instead of the system's (env ${CA_FILE_ENV}; config.dat "ca_file")`;
 
 /** `tatflow agent register <region> <RegisterCodeId> <RegisterCodeValue>`, as `tat_agent register`. */
 function registerCommand(): Command {
@@ -78,9 +116,15 @@ function registerCommand(): Command {
     .option('--machine-id <id>', 'machine identity (default: /etc/machine-id)')
     .option('--dir <dir>', `state directory (default ${defaultAgentDir()})`)
     .option('--source-address <ip>', 'local address to connect from (a multi-homed host)')
+    .option('--ca-file <pem>', CA_FILE_HELP)
+    .option(
+      '--tag <key=value>',
+      "a tag of the managed instance (repeatable; tatd only: TAT's own registration takes no tags)",
+      collect,
+    )
     .action(async (region: string, id: string, value: string, raw: unknown) => {
       const flags = parseFlags(RegisterFlags, raw);
-      const { invokeUrl } = endpointsOf(flags);
+      const { invokeUrl, ca } = endpointsOf(flags);
       const file = registrationFile({ configDat: flags.config, dir: flags.dir ?? defaultAgentDir() });
       try {
         const record = await registerMachine({
@@ -90,6 +134,8 @@ function registerCommand(): Command {
           registerCodeValue: value,
           machineId: flags.machineId ?? defaultMachineId(),
           localAddress: flags.sourceAddress,
+          ca,
+          tags: flags.tag,
         });
         saveRegistration(file, record);
         process.stdout.write(`register success: ${record.instance_id} (saved in ${file})\n`);
@@ -117,14 +163,35 @@ export function agentCommand(): Command {
       `cap of the reconnect back-off (default ${REFERENCE_BACKOFF.maxSeconds})`,
     )
     .option('--source-address <ip>', 'local address to connect from (a multi-homed host)')
+    .option('--ca-file <pem>', CA_FILE_HELP)
+    .option(
+      '--register-code-file <file>',
+      'not registered yet: register first with the code in this file (tatflow register-code --out)',
+    )
     .option('--log-level <level>', 'log level (default info)')
     .addCommand(registerCommand())
     .action(async (raw: unknown) => {
       const flags = parseFlags(Flags, raw);
-      const endpoints = endpointsOf(flags);
+      const { ca, ...endpoints } = endpointsOf(flags);
       const dir = flags.dir ?? defaultAgentDir();
+      const file = registrationFile({ configDat: flags.config, dir });
+      if (flags.registerCodeFile && !loadRegistration(file)) {
+        if (flags.fleet > 1) throw new Error('--register-code-file registers one identity; drop --fleet');
+        const code = readRegisterCodeFile(flags.registerCodeFile);
+        const record = await registerMachine({
+          invokeUrl: endpoints.invokeUrl,
+          region: code.region,
+          registerCodeId: code.registerCodeId,
+          registerCodeValue: code.registerCodeValue,
+          machineId: flags.machineId ?? defaultMachineId(),
+          localAddress: flags.sourceAddress,
+          ca,
+        });
+        saveRegistration(file, record);
+        process.stdout.write(`register success: ${record.instance_id} (saved in ${file})\n`);
+      }
       // A registered machine signs every call; its identity is the one it registered with.
-      const registration = loadRegistration(registrationFile({ configDat: flags.config, dir }));
+      const registration = loadRegistration(file);
       if (registration && flags.machineId && flags.machineId !== registration.machineId)
         throw new Error(
           `this machine is registered as ${registration.instanceId} with MachineId ${registration.machineId}, not ${flags.machineId}`,
@@ -142,6 +209,7 @@ export function agentCommand(): Command {
         backoff: { ...REFERENCE_BACKOFF, ...(flags.maxBackoff ? { maxSeconds: flags.maxBackoff } : {}) },
         registration,
         localAddress: flags.sourceAddress,
+        ca,
       });
       onShutdown(() => agent.stop());
     });

@@ -1,8 +1,9 @@
 // `tatflow dev`: the whole system on one machine on embedded defaults — the Temporal dev server
 // (with its Web UI), tatd on SQLite with open enrollment, a worker, and a local fleet of agents
 // running real shells — then a real rollout on that fleet, shown live. Credentials are generated
-// once and kept in the data directory; `engine.json` there lets other `tatflow` commands run in a
-// second terminal without any flag.
+// once and kept in the data directory (credentials.json, mode 0600); `engine.json` there lets other
+// `tatflow` commands run in a second terminal without any flag. One per data directory
+// (client/dev-lock.ts). Everything it and its worker log goes to the log file, not the terminal.
 
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,14 +20,18 @@ import { startTatd } from '../../server/app.js';
 import { parseServerConfig } from '../../server/config.js';
 import { createTatClient, type TatClient } from '../../tat/node/client.js';
 import { installTemporalLogger } from '../../temporal/logging.js';
-import { startWorker } from '../../worker/main.js';
+import { DEFAULT_TASK_QUEUE, startWorker } from '../../worker/main.js';
 import type { RunbookInput } from '../../workflows/engine/types.js';
 import { parseFlags } from '../flags.js';
 import { renderStatus } from '../progress.js';
 import { onShutdown } from '../shutdown.js';
 import { renderTable } from '../table.js';
 import { findTemporalCli, startTemporalDevServer } from '../../temporal/dev-server.js';
+import { acquireDevLock, alreadyRunning } from '../dev-lock.js';
+import { DEMO_SCHEDULE, ensureDemoSchedule } from '../schedules/demo.js';
+import { checkTimezone } from '../schedules/spec.js';
 import { follow } from './run.js';
+import { queueLines } from './worker.js';
 
 const Flags = z.object({
   listen: z.string().default('127.0.0.1:9000'),
@@ -45,7 +50,7 @@ interface Credentials {
   appId: string;
 }
 
-const TASK_QUEUE = 'tatflow';
+const TASK_QUEUE = DEFAULT_TASK_QUEUE;
 
 function loadCredentials(dataDir: string): Credentials {
   const file = join(dataDir, 'credentials.json');
@@ -117,21 +122,35 @@ export function devCommand(): Command {
     .option('--temporal-ui-port <port>', 'Temporal Web UI port (default 8233)')
     .option('--temporal-address <host:port>', 'use this running Temporal server instead of starting one')
     .option('--runbooks <file...>', 'user runbook files for the worker to load besides the built-in ones')
-    .option('--no-demo', 'skip the demo rollout on the fleet')
+    .option('--no-demo', 'skip the demo rollout on the fleet and the demo schedule')
     .action(async (raw: unknown) => {
       const flags = parseFlags(Flags, raw);
       const dataDir = resolve(flags.data);
       await mkdir(join(dataDir, 'work'), { recursive: true });
+      const lock = acquireDevLock(dataDir);
+      if ('running' in lock) {
+        process.stderr.write(`${alreadyRunning(dataDir, lock.running)}\n`);
+        process.exitCode = 1;
+        return;
+      }
       const creds = loadCredentials(dataDir);
       const root = process.getuid?.() === 0;
+      if (root)
+        say(
+          `Running as root: the ${flags.agents} agents of the dev fleet run every task as root on this ` +
+            'machine, in real shells. A runbook step that reboots reboots this host (`tatflow run` asks first).',
+        );
       // Not root: tasks cannot switch users, so they run as this user in a scratch directory.
       const defaults = root ? {} : { username: userInfo().username, workingDirectory: join(dataDir, 'work') };
       const logDest = join(dataDir, 'tatflow.log');
       const log = pino({ level: 'info' }, pino.destination({ dest: logDest, mkdir: true, sync: false }));
-      installTemporalLogger(log.child({ service: 'worker' }));
+      // The SDK core's own warnings (a failed workflow task, say) go to the log file too, not over
+      // the terminal.
+      installTemporalLogger(log.child({ service: 'worker' }), { quietRetries: true });
       const closers: (() => Promise<void>)[] = [];
       onShutdown(async () => {
         for (const close of closers.reverse()) await close();
+        lock.release();
       }, 60_000);
 
       let temporalAddress = flags.temporalAddress;
@@ -184,17 +203,23 @@ export function devCommand(): Command {
         runbooks: flags.runbooks,
       });
       closers.push(() => worker.stop());
+      // For the CLI in another terminal (client/settings.ts); the key pair stays in credentials.json.
       writeFileSync(
         join(dataDir, 'engine.json'),
         JSON.stringify(
-          { temporalAddress, region, tat, runbooks: flags.runbooks.map((f) => resolve(f)) },
+          {
+            temporalAddress,
+            region,
+            tat: { endpoint: tatd.url },
+            runbooks: flags.runbooks.map((f) => resolve(f)),
+            rootFleet: root,
+          },
           null,
           2,
         ) + '\n',
-        {
-          mode: 0o600,
-        },
+        { mode: 0o600 },
       );
+      lock.update({ tat: tatd.url, temporal: temporalAddress, ...(uiUrl ? { ui: uiUrl } : {}) });
 
       const client = createTatClient({ ...creds, region, endpoint: tatd.url });
       const instances = await waitOnline(client, flags.agents);
@@ -207,7 +232,8 @@ export function devCommand(): Command {
             ['SecretKey', creds.secretKey],
             ['Region', region],
             ['Output bucket', `${tatd.url}/cos/dev (OutputCOSBucketUrl for outputs over 24 KB)`],
-            ['Temporal', `${temporalAddress} (namespace default, task queue ${TASK_QUEUE})`],
+            ['Temporal', `${temporalAddress} (namespace default)`],
+            ['Task queues', queueLines(worker)],
             ['Temporal Web UI', uiUrl ?? '(the running server’s own)'],
             [
               'Agents online',
@@ -236,6 +262,17 @@ export function devCommand(): Command {
         if (state) say(`\n${renderStatus(runId, state)}`);
         say(error ? `\nthe demo run failed: ${error.message}` : `\nthe demo run succeeded`);
         if (uiUrl) say(`Its history: ${uiUrl}/namespaces/default/workflows/${runId}`);
+        let timezone = 'UTC';
+        try {
+          timezone = checkTimezone('timezone', Intl.DateTimeFormat().resolvedOptions().timeZone);
+        } catch {
+          // a machine whose zone is not an IANA name: UTC
+        }
+        const made = await ensureDemoSchedule(temporal, { region, taskQueue: TASK_QUEUE, dataDir, timezone });
+        say(
+          `\nSchedule ${DEMO_SCHEDULE} ${made === 'created' ? 'created' : 'is there'}: rollingCommand rotating the demo app's logs every night at 03:30 ${timezone}, in a 1 h maintenance window; paused, so nothing runs until you unpause it.` +
+            `\n  bin/tatflow schedule list    bin/tatflow schedule describe ${DEMO_SCHEDULE}    bin/tatflow schedule unpause ${DEMO_SCHEDULE}`,
+        );
         await connection.close();
       }
       say(
@@ -244,6 +281,7 @@ export function devCommand(): Command {
           'Try, in another terminal (this directory):',
           "  bin/tatflow run rollingCommand --online --batches 1,50% --command 'uptime' --health-check 'test -d /tmp' --follow",
           '  bin/tatflow preview patchFleet --online --batches 1,2',
+          '  bin/tatflow instances    bin/tatflow runbooks',
           '  bin/tatflow status <run>    bin/tatflow approve|reject|pause|resume|abort <run>',
           'Any TAT client works against the endpoint above. Ctrl-C stops everything.',
         ].join('\n'),

@@ -19,6 +19,9 @@ interface ServerFlags {
   openEnrollment?: boolean;
   temporalAddress?: string;
   logLevel?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  insecureHttp?: boolean;
 }
 
 /** Config file, then TATFLOW_ACCOUNTS, then flags: later sources win field by field. */
@@ -36,6 +39,16 @@ export function serverConfigFrom(flags: ServerFlags, env: NodeJS.ProcessEnv = pr
     ...(flags.openEnrollment ? { openEnrollment: true } : {}),
     ...(flags.temporalAddress ? { temporalAddress: flags.temporalAddress } : {}),
     ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
+    ...(flags.tlsCert || flags.tlsKey
+      ? {
+          tls: {
+            ...(file.tls as object | undefined),
+            ...(flags.tlsCert ? { cert: flags.tlsCert } : {}),
+            ...(flags.tlsKey ? { key: flags.tlsKey } : {}),
+          },
+        }
+      : {}),
+    ...(flags.insecureHttp ? { insecureHttp: true } : {}),
     accounts,
   });
 }
@@ -49,6 +62,12 @@ export function serverCommand(): Command {
     )
     .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:9000)')
     .option('--data <dir>', 'directory for the SQLite database')
+    .option('--tls-cert <pem>', 'certificate (chain) of the listener: API, agents and object store over TLS')
+    .option('--tls-key <pem>', 'private key of --tls-cert')
+    .option(
+      '--insecure-http',
+      'allow listening without TLS on an address other than loopback (a private network only)',
+    )
     .option(
       '--account <id:key[:appid]>',
       'an API key pair; repeatable (also TATFLOW_ACCOUNTS="id:key[:appid],...")',

@@ -3,15 +3,28 @@
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { installTemporalLogger } from '../../temporal/logging.js';
-import { startWorker } from '../../worker/main.js';
+import { startWorker, type RunningWorker } from '../../worker/main.js';
+import { taskQueueOf } from '../../workflows/registry.js';
 import { runbookFilesFromEnv } from '../../worker/runbook-files.js';
-import { engineOptions, engineSettings, type EngineFlags } from '../settings.js';
+import { credentialsOption, engineOptions, engineSettings, type EngineFlags } from '../settings.js';
 import { onShutdown } from '../shutdown.js';
 
+/** `tatflow: rollingCommand, patchFleet …; tatflow-rotate-logs: rotateLogs`. */
+export function queueLines(w: RunningWorker): string {
+  return w.taskQueues
+    .map((q) => {
+      const names = w.runbooks.list().filter((r) => taskQueueOf(r, w.taskQueues[0]!) === q);
+      return `${q}: ${names.map((r) => r.name).join(', ')}`;
+    })
+    .join('; ');
+}
+
 export function workerCommand(): Command {
-  return engineOptions(
-    new Command('worker').description(
-      'Run a worker: executes runbook workflows and their TAT API activities',
+  return credentialsOption(
+    engineOptions(
+      new Command('worker').description(
+        'Run a worker: executes runbook workflows and their TAT API activities, on the task queue of each runbook it loads',
+      ),
     ),
   )
     .option(
@@ -42,7 +55,8 @@ export function workerCommand(): Command {
         });
         onShutdown(() => w.stop(), 60_000);
         process.stderr.write(
-          `tatflow worker: task queue "${s.taskQueue}" on ${s.temporalAddress} (namespace ${s.namespace}), TAT at ${s.tat.endpoint ?? 'Tencent Cloud'} (≤ ${s.tat.requestsPerSecond ?? 20} requests/s per action); runbooks: ${w.runbooks.names().join(', ')}\n`,
+          `tatflow worker on ${s.temporalAddress} (namespace ${s.namespace}), TAT at ${s.tat.endpoint ?? 'Tencent Cloud'} ` +
+            `(≤ ${s.tat.requestsPerSecond ?? 20} requests/s per action); runbooks by task queue: ${queueLines(w)}\n`,
         );
         await w.done;
       },

@@ -72,23 +72,38 @@ function checkTimestamp(raw: string | undefined, nowMs: number, windowMs: number
   return ts;
 }
 
-/** Verifies a TC3-signed request; returns the account key. */
+/** Who signed a request, and what the replay guard needs to know of it. */
+export interface Authenticated {
+  /** The account key. */
+  account: string;
+  secretId: string;
+  signature: string;
+  /** Until when the signature is accepted (its timestamp plus the window), epoch ms. */
+  validUntil: number;
+}
+
+/** Verifies a TC3-signed request. */
 export function authenticateTc3(
   keys: Keyring,
   req: Tc3Request,
   authorization: string,
   nowMs: number,
   windowMs: number,
-): string {
+): Authenticated {
   const auth = parseTc3Authorization(authorization);
   const account = keys.lookup(auth.secretId);
   const ts = checkTimestamp(headerValue(req.headers, 'x-tc-timestamp'), nowMs, windowMs, 'X-TC-Timestamp');
   verifyTc3(req, auth, account.secretKey, ts);
   checkToken(account, headerValue(req.headers, 'x-tc-token'));
-  return accountKey(account);
+  return {
+    account: accountKey(account),
+    secretId: account.secretId,
+    signature: auth.signature,
+    validUntil: ts * 1000 + windowMs,
+  };
 }
 
-/** Verifies a v1-signed request (parameters as sent, decoded); returns the account key. */
+/** Verifies a v1-signed request (parameters as sent, decoded). */
 export function authenticateV1(
   keys: Keyring,
   method: string,
@@ -96,12 +111,21 @@ export function authenticateV1(
   params: Record<string, string>,
   nowMs: number,
   windowMs: number,
-): string {
+): Authenticated {
   if (!params.SecretId)
     throw new TatError('AuthFailure.InvalidAuthorization', 'The request has no SecretId.');
   const account = keys.lookup(params.SecretId);
-  checkTimestamp(params.Timestamp, nowMs, windowMs, 'Timestamp');
+  const ts = checkTimestamp(params.Timestamp, nowMs, windowMs, 'Timestamp');
+  if (!params.Nonce)
+    throw new TatError('MissingParameter', 'A v1-signed request needs Nonce, a random positive integer.');
+  if (!/^\d{1,20}$/.test(params.Nonce))
+    throw new TatError('InvalidParameter', 'Nonce must be a positive integer.');
   verifyV1(method, host, '/', params, account.secretKey);
   checkToken(account, params.Token);
-  return accountKey(account);
+  return {
+    account: accountKey(account),
+    secretId: account.secretId,
+    signature: params.Signature ?? '',
+    validUntil: ts * 1000 + windowMs,
+  };
 }

@@ -5,11 +5,13 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { ACTION_ERROR_CODES, REQUESTS, TatError, type ActionName } from '../../tat/index.js';
+import { ACTION_ERROR_CODES, isTatError, REQUESTS, TatError, type ActionName } from '../../tat/index.js';
 import type { CallContext, ServerContext } from '../context.js';
 import { HANDLERS } from './actions.js';
 import { headerValue } from '../../tat/node/signing.js';
-import { authenticateTc3, authenticateV1, Keyring } from './auth.js';
+import { authenticateTc3, authenticateV1, Keyring, type Authenticated } from './auth.js';
+import { SignatureLedger } from '../guard/replay.js';
+import { normalizeAddress } from '../gateway/addresses.js';
 import { coerceToSchema, unflatten } from './decode.js';
 import { errorFor, sendJson, successBody } from './envelope.js';
 
@@ -17,6 +19,8 @@ const VERSION = '2020-10-28';
 
 interface DecodedCall {
   account: string;
+  /** The signature and its style, for the replay guard. */
+  signed: Authenticated & { style: 'tc3' | 'v1' };
   action: string;
   version: string | undefined;
   region: string | undefined;
@@ -48,7 +52,7 @@ function decode(server: ServerContext, keys: Keyring, req: FastifyRequest): Deco
   const authorization = headerOf(req, 'authorization');
 
   if (authorization?.startsWith('TC3-HMAC-SHA256')) {
-    const account = authenticateTc3(
+    const signed = authenticateTc3(
       keys,
       { method: req.method, query: req.method === 'GET' ? query : '', headers: req.headers, body },
       authorization,
@@ -71,7 +75,8 @@ function decode(server: ServerContext, keys: Keyring, req: FastifyRequest): Deco
       }
     }
     return {
-      account,
+      account: signed.account,
+      signed: { ...signed, style: 'tc3' },
       action: headerOf(req, 'x-tc-action') ?? '',
       version: headerOf(req, 'x-tc-version'),
       region: headerOf(req, 'x-tc-region'),
@@ -91,9 +96,10 @@ function decode(server: ServerContext, keys: Keyring, req: FastifyRequest): Deco
       'AuthFailure.InvalidAuthorization',
       'The request is not signed: send a TC3-HMAC-SHA256 Authorization header or v1 Signature parameters.',
     );
-  const account = authenticateV1(keys, req.method, headerOf(req, 'host') ?? '', flatParams, now, window);
+  const signed = authenticateV1(keys, req.method, headerOf(req, 'host') ?? '', flatParams, now, window);
   return {
-    account,
+    account: signed.account,
+    signed: { ...signed, style: 'v1' },
     action: flatParams.Action ?? '',
     version: flatParams.Version,
     region: flatParams.Region,
@@ -134,12 +140,27 @@ export function registerApi(app: FastifyInstance, server: ServerContext): void {
   const keys = new Keyring(server.config.accounts);
   const regions = new Map(server.config.regions.map((r) => [r.Region, r.RegionState]));
 
+  const ledger = new SignatureLedger(server);
+  app.addHook('onClose', (_app, done) => {
+    ledger.stop();
+    done();
+  });
+  const { limits } = server;
+
   const handle = async (req: FastifyRequest): Promise<string> => {
     const started = performance.now();
     let action: ActionName | undefined;
     let log = req.log;
+    const address = normalizeAddress(req.ip);
     try {
-      const call = decode(server, keys, req);
+      limits.checkAddress(address);
+      let call: DecodedCall;
+      try {
+        call = decode(server, keys, req);
+      } catch (e) {
+        if (isTatError(e) && e.code.startsWith('AuthFailure')) limits.authFailed(address);
+        throw e;
+      }
       // From here on every line of this call names who made it.
       log = req.log.child({ action: call.action, account: call.account, region: call.region });
       if (!call.version) throw new TatError('MissingParameter', 'The request has no version (X-TC-Version).');
@@ -163,6 +184,16 @@ export function registerApi(app: FastifyInstance, server: ServerContext): void {
           `Region "${region}" is UNAVAILABLE on this server (RegionState in DescribeRegions).`,
         );
       if (region === '') region = server.config.regions[0]!.Region;
+      limits.apiCall(call.account, action);
+      // After the rate limit: a call refused for it may be sent again with the same signature.
+      try {
+        const { signed } = call;
+        if (signed.style === 'tc3') await ledger.tc3(signed.signature, action, address, signed.validUntil);
+        else await ledger.v1(signed.secretId, signed.signature, action, address, signed.validUntil);
+      } catch (e) {
+        if (isTatError(e)) limits.authFailed(address);
+        throw e;
+      }
       const schema = REQUESTS[action] as z.ZodType;
       const params = validateParams(action, call.flat ? coerceToSchema(schema, call.params) : call.params);
       const ctx: CallContext = { server, account: call.account, region, requestId: req.id, log };
@@ -184,6 +215,7 @@ export function registerApi(app: FastifyInstance, server: ServerContext): void {
     app.route({
       method,
       url: '/',
+      bodyLimit: server.config.connections.apiBodyBytes,
       handler: async (req, reply) => {
         const body = await handle(req);
         const trace = headerOf(req, 'x-tc-traceid');

@@ -2,7 +2,7 @@
 // exactly the task's output object) and the OutputUrl DescribeInvocationTasks shows (a
 // pre-signed, expiring GET URL of that object).
 
-import { UNSTARTED_TASK_STATUSES } from '../../tat/index.js';
+import { STARTED_TASK_STATUSES } from '../../tat/index.js';
 import type { ServerContext } from '../context.js';
 import { outputObjectKey } from '../../tat/node/cos.js';
 import { builtInBucket } from './buckets.js';
@@ -34,8 +34,14 @@ export async function cosCredential(
     return { ok: false, code: 'ResourceNotFound', message: `task ${taskId} is not a task of this machine` };
   if (row.cos_bucket_url === '')
     return { ok: false, code: 'InvalidParameter', message: `task ${taskId} has no OutputCOSBucketUrl` };
-  if ((UNSTARTED_TASK_STATUSES as readonly string[]).includes(row.status))
-    return { ok: false, code: 'UnsupportedOperation', message: `task ${taskId} has not started` };
+  // The agent asks when the task's process has ended, before its ReportTaskFinish: the task is
+  // still RUNNING (or CANCELLING) here. Before the start and after the finish, nothing is written.
+  if (!(STARTED_TASK_STATUSES as readonly string[]).includes(row.status))
+    return {
+      ok: false,
+      code: 'UnsupportedOperation',
+      message: `task ${taskId} is ${row.status}: credentials are issued only while it runs`,
+    };
   const bucket = builtInBucket(server.config, row.cos_bucket_url, row.account);
   if (bucket === undefined)
     return {
@@ -49,15 +55,18 @@ export async function cosCredential(
 }
 
 /**
- * The OutputUrl of a task: the agent reports `<bucket URL>/<key>` once the upload succeeded; for
- * a built-in bucket the API shows a pre-signed GET URL of that key, valid `cos.outputUrlTtlMs`
- * from this call. Any other URL is shown as reported.
+ * The OutputUrl of a task: the agent reports `<bucket URL>/<key>` once the upload succeeded. For a
+ * built-in bucket the API shows a pre-signed GET URL, valid `cos.outputUrlTtlMs` from this call,
+ * of the one key tatd derives for the task (`ownKey`) and only when the report names that key: an
+ * agent cannot obtain a signed link to another object by reporting its URL. Anything else is
+ * shown as reported, unsigned.
  */
 export function outputUrlFor(
   server: ServerContext,
   account: string,
   bucketUrl: string,
   reported: string,
+  ownKey: string,
 ): string {
   if (reported === '') return '';
   const bucket = builtInBucket(server.config, bucketUrl, account);
@@ -69,5 +78,5 @@ export function outputUrlFor(
   } catch {
     return reported;
   }
-  return key === '' ? reported : server.cos.presignGet(base, bucket, key, server.now());
+  return key === ownKey ? server.cos.presignGet(base, bucket, ownKey, server.now()) : reported;
 }

@@ -5,7 +5,7 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { cosSignatureMatches, parseCosAuth, parseKeyTime, type CosAuth } from '../../tat/node/cos.js';
 import type { ServerContext } from '../context.js';
 import { OUTPUT_URL_AK } from './store.js';
+import { STARTED_TASK_STATUSES } from '../../tat/status.js';
 
 const KEY_MAX_BYTES = 850;
 /** A refused upload up to this size is read to its end before the answer. */
@@ -133,6 +134,62 @@ async function bucketPresent(server: ServerContext, bucket: string): Promise<boo
 
 const noSuchBucket = () => new CosError(404, 'NoSuchBucket', 'The specified bucket does not exist.');
 
+/**
+ * Reserves `bytes` of `account`'s quota for a new object (a row in 'uploading' state): refused when
+ * the object exists (objects are written once) or the quota would be exceeded.
+ */
+async function reserve(
+  server: ServerContext,
+  t: Target,
+  dest: string,
+  owner: { account: string; taskId: string },
+  bytes: number,
+): Promise<void> {
+  const quota = server.config.cos.quotaBytesPerAccount;
+  const exists = () =>
+    new CosError(409, 'FileAlreadyExists', 'The object already exists; task output is written once.');
+  // An object stored by a tatd before it kept an index has a file but no row.
+  if (
+    await stat(dest).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw exists();
+  await server.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .selectFrom('cos_objects')
+      .select('state')
+      .where('bucket', '=', t.bucket)
+      .where('key', '=', t.key)
+      .executeTakeFirst();
+    if (row) throw exists();
+    const { used } = await trx
+      .selectFrom('cos_objects')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('bytes'), eb.val(0)).as('used'))
+      .where('account', '=', owner.account)
+      .executeTakeFirstOrThrow();
+    if (Number(used) + bytes > quota)
+      throw new CosError(
+        403,
+        'QuotaExceeded',
+        `The account's objects would exceed its quota of ${quota} bytes (${Number(used)} used).`,
+      );
+    await trx
+      .insertInto('cos_objects')
+      .values({
+        bucket: t.bucket,
+        key: t.key,
+        account: owner.account,
+        task_id: owner.taskId,
+        bytes,
+        state: 'uploading',
+        created_at: server.now(),
+      })
+      .execute();
+  });
+}
+
 async function putObject(server: ServerContext, req: FastifyRequest, reply: FastifyReply, t: Target) {
   const { cos } = server;
   if (!(await bucketPresent(server, t.bucket))) throw noSuchBucket();
@@ -174,6 +231,19 @@ async function putObject(server: ServerContext, req: FastifyRequest, reply: Fast
     );
   const dest = cos.objectPath(t.bucket, t.key);
   if (!dest) throw new CosError(400, 'InvalidArgument', 'The object key leaves the bucket.');
+  // The credential writes only while its task runs (the agent uploads before its finish report).
+  const task = await server.db
+    .selectFrom('tasks')
+    .select(['status', 'account'])
+    .where('id', '=', opened.scope.taskId)
+    .executeTakeFirst();
+  if (!task || !(STARTED_TASK_STATUSES as readonly string[]).includes(task.status))
+    throw new CosError(
+      403,
+      'AccessDenied',
+      `Access Denied: task ${opened.scope.taskId} is not running; its credential no longer writes.`,
+    );
+  await reserve(server, t, dest, { account: task.account, taskId: opened.scope.taskId }, length);
 
   const tmp = `${cos.uploads}/${randomUUID()}`;
   const md5 = createHash('md5');
@@ -188,7 +258,7 @@ async function putObject(server: ServerContext, req: FastifyRequest, reply: Fast
     },
   });
   try {
-    await pipeline(req.raw, count, createWriteStream(tmp, { mode: 0o640 }));
+    await pipeline(req.raw, count, createWriteStream(tmp, { mode: 0o600 }));
     if (size !== length)
       throw new CosError(
         400,
@@ -197,10 +267,22 @@ async function putObject(server: ServerContext, req: FastifyRequest, reply: Fast
       );
     // Deleted from disk meanwhile: the bucket is gone, not to be made again by mkdir.
     if (!(await bucketPresent(server, t.bucket))) throw noSuchBucket();
-    await mkdir(dirname(dest), { recursive: true });
+    await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
     await rename(tmp, dest);
+    await server.db
+      .updateTable('cos_objects')
+      .set({ state: 'stored', bytes: size })
+      .where('bucket', '=', t.bucket)
+      .where('key', '=', t.key)
+      .execute();
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
+    await server.db
+      .deleteFrom('cos_objects')
+      .where('bucket', '=', t.bucket)
+      .where('key', '=', t.key)
+      .where('state', '=', 'uploading')
+      .execute();
     if (e instanceof CosError) throw e;
     if (req.raw.destroyed || req.raw.readableAborted)
       throw new CosError(400, 'IncompleteBody', 'The upload was interrupted.');
@@ -264,6 +346,12 @@ export function registerObjectStore(app: FastifyInstance, server: ServerContext)
       return sendError(req, reply, new CosError(500, 'InternalError', 'Internal error.'), resource);
     }
   };
+  // Uploads cut off by a stop of tatd: their reservations and partial bodies go.
+  app.addHook('onReady', async () => {
+    await server.db.deleteFrom('cos_objects').where('state', '=', 'uploading').execute();
+    for (const f of await readdir(server.cos.uploads))
+      await unlink(`${server.cos.uploads}/${f}`).catch(() => undefined);
+  });
   void app.register((scope, _opts, done) => {
     // Bodies are streamed to disk by the handler, not buffered by a parser.
     scope.removeAllContentTypeParsers();

@@ -5,10 +5,12 @@
 // key derived per bucket. OutputUrls therefore stay valid across restarts of tatd.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { cosAuthorization, cosKeyPath } from '../../tat/node/cos.js';
 import type { ServerConfig } from '../config.js';
+import { privateDir, privateFile } from '../store/private.js';
 
 /** What a temporary credential allows: one PUT of one key in one bucket, for one task. */
 export interface CredentialScope {
@@ -49,8 +51,10 @@ export class ObjectStore {
     this.root = join(dataDir, 'cos');
     // Bucket names cannot start with ".", so this never clashes with a bucket.
     this.uploads = join(this.root, '.uploads');
-    mkdirSync(this.uploads, { recursive: true, mode: 0o700 });
-    for (const b of config.buckets) mkdirSync(this.bucketDir(b.name), { recursive: true, mode: 0o750 });
+    // Owner-only, as the rest of --data: objects are task output.
+    privateDir(this.root);
+    privateDir(this.uploads);
+    for (const b of config.buckets) privateDir(this.bucketDir(b.name));
     this.secret = loadSecret(join(dataDir, 'cos.key'));
   }
 
@@ -67,6 +71,12 @@ export class ObjectStore {
     const dir = this.bucketDir(bucket);
     const p = resolve(dir, key);
     return p.startsWith(dir + sep) ? p : undefined;
+  }
+
+  /** Removes an object's file (retention); a missing one is already gone. */
+  async remove(bucket: string, key: string): Promise<void> {
+    const path = this.objectPath(bucket, key);
+    if (path) await unlink(path).catch(() => undefined);
   }
 
   private mac(purpose: string, text: string): Buffer {
@@ -143,13 +153,10 @@ export class ObjectStore {
 }
 
 function loadSecret(file: string): Buffer {
-  try {
-    const s = readFileSync(file);
-    if (s.length >= 32) return s;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  const s = randomBytes(32);
-  writeFileSync(file, s, { mode: 0o600 });
-  return s;
+  privateFile(file);
+  const s = readFileSync(file);
+  if (s.length >= 32) return s;
+  const fresh = randomBytes(32);
+  writeFileSync(file, fresh, { mode: 0o600 });
+  return fresh;
 }

@@ -23,6 +23,11 @@ import { registerInstance, validateInstance } from '../resources/registration.js
 import { normalizeAddress } from './addresses.js';
 import { IdentityError, type AgentDirectory, type AgentIdentity } from './identity.js';
 import { cosCredential } from '../cos/output.js';
+import { isTatError } from '../../tat/errors.js';
+
+/** Refusals that mean "you are not who you claim", counted per address by the rate limits. */
+const isAuthFailure = (code: string) =>
+  code.startsWith('AuthFailure') || code === 'ResourceNotFound.RegisterCodesNotFoundCode';
 
 class AgentCallError extends Error {
   constructor(
@@ -48,7 +53,9 @@ export function registerAgentInvoke(
     let action = '';
     let identity: AgentIdentity | undefined;
     let answer: string;
+    const address = normalizeAddress(req.ip);
     try {
+      server.limits.checkAddress(address);
       const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
       let body: Record<string, unknown>;
       try {
@@ -56,6 +63,8 @@ export function registerAgentInvoke(
       } catch {
         throw new AgentCallError('InvalidParameter', 'the request body is not JSON');
       }
+      if (body === null || typeof body !== 'object' || Array.isArray(body))
+        throw new AgentCallError('InvalidParameter', 'the request body must be a JSON object with an Action');
       action = typeof body.Action === 'string' ? body.Action : '';
       if (!(AGENT_ACTIONS as readonly string[]).includes(action))
         throw new AgentCallError('InvalidAction', `unknown agent action "${action}"`);
@@ -67,8 +76,9 @@ export function registerAgentInvoke(
       };
       // Registration comes before the agent has an identity: the code is its credential.
       if (action === 'RegisterInstance') {
+        server.limits.registration(address);
         const result = await registerInstance(server, parse('RegisterInstance'), {
-          address: normalizeAddress(req.ip),
+          address,
           agentVersion: headerValue(req.headers, 'tat-version') ?? '',
         });
         return successBody(result, requestId);
@@ -96,7 +106,8 @@ export function registerAgentInvoke(
       req.log.debug({ action, instanceId: identity.instanceId }, 'agent call');
       answer = successBody(result, requestId);
     } catch (e) {
-      if (e instanceof AgentCallError || e instanceof IdentityError) {
+      if (e instanceof AgentCallError || e instanceof IdentityError || isTatError(e)) {
+        if (isAuthFailure(e.code)) server.limits.authFailed(address);
         req.log.info({ action, code: e.code, reason: e.message, peer: req.ip }, 'agent call refused');
         answer = errorBody(e.code, e.message, requestId);
       } else {
@@ -107,7 +118,9 @@ export function registerAgentInvoke(
     identity?.answered?.(answer);
     return answer;
   };
-  app.post('/agent/invoke', async (req, reply) => sendJson(reply, await handle(req)));
+  app.post('/agent/invoke', { bodyLimit: server.config.connections.agentBodyBytes }, async (req, reply) =>
+    sendJson(reply, await handle(req)),
+  );
 }
 
 /** Every action but RegisterInstance is made by an agent that already has an identity. */
@@ -152,8 +165,21 @@ const AGENT_HANDLERS: AgentHandlers = {
     ),
   // tatd does not distribute agent updates.
   CheckUpdate: () => Promise.resolve({ NeedUpdate: false, DownloadUrl: '', Md5: '' }),
+  // Written to tatd's log only: capped in size per report and in reports per minute.
   ReportAgentLog: (server, instanceId, p) => {
-    server.log.warn({ instanceId, agentLog: p.LogInfo, level: p.LogLevel }, 'agent reported an error');
+    server.limits.agentLogReport(instanceId);
+    const max = server.config.agents.agentLogBytes;
+    const info = Buffer.from(p.LogInfo, 'utf8');
+    server.log.warn(
+      {
+        instanceId,
+        agentLog: info.length > max ? info.subarray(0, max).toString('utf8') : p.LogInfo,
+        ...(info.length > max ? { truncatedFrom: info.length } : {}),
+        level: p.LogLevel.slice(0, 16),
+        agentVersion: p.AgentVersion?.slice(0, 64),
+      },
+      'agent reported an error',
+    );
     return Promise.resolve({});
   },
   ValidateInstance: validateInstance,

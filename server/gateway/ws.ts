@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
 import type { ServerContext } from '../context.js';
 import { IdentityError, type AgentDirectory } from './identity.js';
+import type { ConnectionGuard } from '../guard/connections.js';
+import { clientAddress } from './addresses.js';
 
 export const AGENT_WS_PATH = '/agent/ws';
 
@@ -14,6 +16,7 @@ export function registerAgentSocket(
   app: FastifyInstance,
   server: ServerContext,
   directory: AgentDirectory,
+  connections: ConnectionGuard,
 ): void {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
 
@@ -24,8 +27,20 @@ export function registerAgentSocket(
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== AGENT_WS_PATH) return refuse(socket, 404, 'Not Found');
+    const address = clientAddress(req, server.config.trustedProxies);
+    try {
+      server.limits.checkAddress(address);
+    } catch (e) {
+      server.log.warn({ reason: (e as Error).message, peer: address }, 'agent refused');
+      return refuse(socket, 429, 'Too Many Requests');
+    }
     directory.identify(req.headers, { kind: 'ws' }).then(
       (identity) => {
+        const full = connections.upgrade(socket);
+        if (full !== undefined) {
+          server.log.warn({ instanceId: identity.instanceId, reason: full }, 'agent connection refused');
+          return refuse(socket, 503, 'Service Unavailable');
+        }
         wss.handleUpgrade(req, socket, head, (ws) => {
           server.hub.attach(identity.instanceId, ws);
           ws.on('close', () => {
@@ -43,6 +58,7 @@ export function registerAgentSocket(
       },
       (err: unknown) => {
         if (err instanceof IdentityError) {
+          server.limits.authFailed(address);
           server.log.warn(
             { reason: err.message, code: err.code, peer: req.socket.remoteAddress },
             'agent refused',

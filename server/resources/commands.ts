@@ -12,9 +12,11 @@ import {
   checkContent,
   checkCosKeyPrefix,
   checkDescription,
+  checkSubstitutedScript,
   checkFilterValues,
   checkListRequest,
   checkTags,
+  tagFilterMatches,
   checkTimeout,
   checkUsername,
   checkWorkingDirectory,
@@ -283,14 +285,8 @@ export async function describeCommands(ctx: CallContext, req: RequestOf<'Describ
           return any(r.created_by);
         case 'scene-id':
           return (publicCommand(r.id)?.scenes ?? []).some(any); // user commands belong to no scene
-        case 'tag-key':
-          return tags.some((t) => any(t.Key));
-        case 'tag-value':
-          return tags.some((t) => any(t.Value));
-        default: {
-          const key = f.Name.slice('tag:'.length);
-          return tags.some((t) => t.Key === key && any(t.Value));
-        }
+        default: // tag-key, tag-value, tag:<key>
+          return tagFilterMatches(f, tags);
       }
     });
   });
@@ -444,7 +440,9 @@ export async function previewReplacedCommandContent(
     );
   const values = { ...defaults, ...given };
   if (req.CommandId !== undefined) checkPublicParameters(req.CommandId, values);
-  return { ReplacedContent: encodeScript(substitute(script, values)) };
+  const replaced = substitute(script, values);
+  checkSubstitutedScript(replaced);
+  return { ReplacedContent: encodeScript(replaced) };
 }
 
 export { decodeScript, encodeScript };

@@ -1,13 +1,14 @@
 // Execution: RunCommand, InvokeCommand, CancelInvocation, DescribeInvocations,
 // DescribeInvocationTasks (docs/tat-api-reference.md, "Actions" "Execution").
 
-import type { Selectable, Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import {
   TatError,
   apiTime,
   apiTimeOrNull,
   checkCosKeyPrefix,
   checkFilterValues,
+  checkSubstitutedScript,
   checkListRequest,
   checkTimeout,
   checkUsername,
@@ -46,6 +47,7 @@ import { checkPublicParameters } from './public.js';
 import { PUBLIC_COMMAND_IDS } from '../public/commands.js';
 import { assertBucketExists, checkBucketUrlForm } from '../cos/buckets.js';
 import { outputUrlFor } from '../cos/output.js';
+import { outputObjectKey } from '../../tat/node/cos.js';
 
 interface RunSettings {
   username: string;
@@ -81,7 +83,9 @@ export function runParameters(
   const values = given !== undefined ? parseParameterJson(given, 'Parameters') : {};
   const merged = resolveRunParameters(template, commandDefaults(command), values);
   checkPublicParameters(command.id, merged);
-  return { values, template, script: substitute(template, merged) };
+  const script = substitute(template, merged);
+  checkSubstitutedScript(script);
+  return { values, template, script };
 }
 
 async function startInvocation(
@@ -151,6 +155,7 @@ async function startInvocation(
     cos_error: '',
     deliver_deadline: now + server.config.timings.deliveryTimeoutMs,
     run_deadline: null,
+    output_bytes: 0,
   }));
   await server.db.transaction().execute(async (trx) => {
     if (insertCommand) await trx.insertInto('commands').values(command).execute();
@@ -413,25 +418,32 @@ function checkTaskId(id: string): void {
     );
 }
 
-/** The kept output of a task: its chunks in index order, capped at 24 KB. */
+/**
+ * The kept output of tasks: their chunks in index order, at most `agents.outputBytesPerTask` (24
+ * KB) each. The cut is made in SQL, so a task stored with more (by an older tatd) costs no more.
+ */
 async function outputsOf(ctx: CallContext, taskIds: string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (taskIds.length === 0) return out;
-  const chunks = await ctx.server.db
-    .selectFrom('task_output')
-    .select(['task_id', 'data'])
-    .where('task_id', 'in', taskIds)
-    .orderBy('task_id')
-    .orderBy('idx')
-    .execute();
+  const cap = Math.min(ctx.server.config.agents.outputBytesPerTask, LIMITS.outputBytes);
+  // The running sum is taken over lengths only (SQLite reads a blob's length from the record
+  // header), then each chunk that starts below the cap is read cut to the room left.
+  const { rows } = await sql<{ task_id: string; data: Buffer }>`
+    select o.task_id, substr(o.data, 1, w.room) as data
+      from task_output o join (
+        select task_id, idx, ${cap} - coalesce(sum(length(data)) over (partition by task_id order by idx
+            rows between unbounded preceding and 1 preceding), 0) as room
+          from task_output where task_id in (${sql.join(taskIds)})
+      ) w on w.task_id = o.task_id and w.idx = o.idx
+     where w.room > 0
+     order by o.task_id, o.idx`.execute(ctx.server.db);
   const parts = new Map<string, Buffer[]>();
-  for (const c of chunks) {
+  for (const c of rows) {
     const l = parts.get(c.task_id) ?? [];
     l.push(Buffer.from(c.data));
     parts.set(c.task_id, l);
   }
-  for (const [id, l] of parts)
-    out.set(id, Buffer.concat(l).subarray(0, LIMITS.outputBytes).toString('base64'));
+  for (const [id, l] of parts) out.set(id, Buffer.concat(l).toString('base64'));
   return out;
 }
 
@@ -506,7 +518,13 @@ export async function describeInvocationTasks(ctx: CallContext, req: RequestOf<'
       ExecStartTime: apiTimeOrNull(r.exec_start_at),
       ExecEndTime: apiTimeOrNull(r.exec_end_at),
       Dropped: Number(r.dropped),
-      OutputUrl: outputUrlFor(ctx.server, ctx.account, r.cos_bucket_url, r.output_url),
+      OutputUrl: outputUrlFor(
+        ctx.server,
+        ctx.account,
+        r.cos_bucket_url,
+        r.output_url,
+        outputObjectKey(r.cos_key_prefix, r.invocation_id, r.id),
+      ),
       OutputUploadCOSErrorInfo: r.cos_error,
     },
     StartTime: apiTimeOrNull(r.start_at),

@@ -17,12 +17,15 @@ import {
   checkFilterValues,
   checkListRequest,
   checkPage,
+  checkTags,
   isId,
   isRegisterCodeId,
   LIMITS,
   type RegisterCodeInfo,
   type RegisterInstanceInfo,
   type RequestOf,
+  type Tag,
+  tagFilterMatches,
 } from '../../tat/index.js';
 import type { AgentRequest } from '../../tat/agent-protocol.js';
 import { isAddressOrBlock } from '../config.js';
@@ -72,7 +75,7 @@ function instanceOut(ctx: CallContext, r: InstanceRow): RegisterInstanceInfo {
     Status: ctx.server.hub.isOnline(r.id) ? 'Online' : 'Offline',
     CreatedTime: apiTime(r.created_at),
     UpdatedTime: apiTime(r.updated_at ?? r.created_at),
-    Tags: [],
+    Tags: JSON.parse(r.tags) as Tag[],
   };
 }
 
@@ -301,9 +304,8 @@ export async function describeRegisterInstances(
               return any(i.RegisterCodeId);
             case 'sys-name':
               return any(i.SystemName);
-            default:
-              // tag-key, tag-value, tag:<key>: managed instances carry no tags here.
-              return false;
+            default: // tag-key, tag-value, tag:<key>
+              return tagFilterMatches(f, i.Tags);
           }
         }),
     );
@@ -331,6 +333,11 @@ async function findManaged(ctx: CallContext, id: string): Promise<InstanceRow> {
   return row;
 }
 
+/**
+ * ModifyRegisterInstance renames a managed instance, as in TAT. tatd extension: `Tags`, when given,
+ * replaces the instance's tags (`[]` removes them all); TAT itself has no action that sets them
+ * (docs/api-coverage.md, "Managed instances: tags").
+ */
 export async function modifyRegisterInstance(ctx: CallContext, req: RequestOf<'ModifyRegisterInstance'>) {
   const name = req.InstanceName;
   if (name.length === 0) throw new TatError('InvalidParameterValue', 'InstanceName must not be empty.');
@@ -339,10 +346,11 @@ export async function modifyRegisterInstance(ctx: CallContext, req: RequestOf<'M
       'InvalidParameterValue.TooLong',
       `InstanceName is longer than ${LIMITS.managedInstanceNameChars} characters.`,
     );
+  if (req.Tags) checkTags(req.Tags);
   const row = await findManaged(ctx, req.InstanceId);
   await ctx.server.db
     .updateTable('instances')
-    .set({ name, updated_at: ctx.server.now() })
+    .set({ name, ...(req.Tags ? { tags: JSON.stringify(req.Tags) } : {}), updated_at: ctx.server.now() })
     .where('id', '=', row.id)
     .execute();
   return {};
@@ -396,6 +404,14 @@ export async function registerInstance(
   source: RegistrationSource,
 ): Promise<{ InstanceId: string }> {
   checkPublicKey(p.PublicKey);
+  // tatd extension: the machine's tags, given at registration (`tatflow agent register --tag`).
+  const tags = p.Tags ?? [];
+  try {
+    checkTags(tags);
+  } catch (e) {
+    if (e instanceof TatError) throw new IdentityError(e.message, 'InvalidParameterValue');
+    throw e;
+  }
   const notFound = () =>
     new IdentityError(
       `there is no registration code ${p.ActiveCode.slice(0, 64)} with this value`,
@@ -476,6 +492,7 @@ export async function registerInstance(
         local_ip: p.LocalIp,
         register_code_id: code.id,
         public_key: p.PublicKey,
+        tags: JSON.stringify(tags),
       })
       .execute();
   });

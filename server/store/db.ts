@@ -1,11 +1,11 @@
 // Opening the store: SQLite (one file under --data) through Kysely, migrated to the latest schema.
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider, type SqliteDatabase } from 'kysely';
 import { MIGRATIONS } from './migrations.js';
 import type { Database } from './schema.js';
+import { privateDir, privateFile, restrictIfPresent } from './private.js';
 
 export type Db = Kysely<Database>;
 
@@ -48,10 +48,15 @@ function withStatementCache(file: SQLite.Database): SqliteDatabase {
   };
 }
 
-/** Opens (creating if needed) `<dataDir>/tatd.sqlite` and migrates it. */
+/**
+ * Opens (creating if needed) `<dataDir>/tatd.sqlite` and migrates it. The directory is 0700, the
+ * database 0600; SQLite gives its -wal and -shm files the database's mode.
+ */
 export async function openSqliteStore(dataDir: string): Promise<Store> {
-  mkdirSync(dataDir, { recursive: true });
-  const file = new SQLite(join(dataDir, 'tatd.sqlite'));
+  privateDir(dataDir);
+  const path = join(dataDir, 'tatd.sqlite');
+  privateFile(path);
+  const file = new SQLite(path);
   // WAL + NORMAL: a crash of the process loses nothing that was committed; only an OS crash can
   // lose the last transactions. busy_timeout covers a second process opening the file to read.
   file.pragma('journal_mode = WAL');
@@ -60,5 +65,6 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
   file.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
   await migrate(db as Kysely<unknown>);
+  for (const extra of ['-wal', '-shm']) restrictIfPresent(`${path}${extra}`);
   return { db, close: () => db.destroy() };
 }

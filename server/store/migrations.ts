@@ -246,4 +246,52 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  // Hardening: replayed API signatures, the output bytes kept per task, the object store's index.
+  '0006_hardening': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('api_signatures')
+        .addColumn('signature', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('api_signatures_pk', ['signature', 'action'])
+        .execute();
+      await db.schema
+        .createIndex('api_signatures_expiry')
+        .on('api_signatures')
+        .columns(['expires_at'])
+        .execute();
+      await db.schema
+        .alterTable('tasks')
+        .addColumn('output_bytes', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await sql`update tasks set output_bytes = coalesce((select sum(length(o.data)) from task_output o where o.task_id = tasks.id), 0)`.execute(
+        db,
+      );
+      await db.schema
+        .createTable('cos_objects')
+        .addColumn('bucket', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('account', 'text', (c) => c.notNull())
+        .addColumn('task_id', 'text', (c) => c.notNull())
+        .addColumn('bytes', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('cos_objects_pk', ['bucket', 'key'])
+        .execute();
+      await db.schema.createIndex('cos_objects_account').on('cos_objects').columns(['account']).execute();
+      await db.schema.createIndex('cos_objects_task').on('cos_objects').columns(['task_id']).execute();
+    },
+  },
+  // Tags of managed instances (RegisterInstanceInfo.Tags; the tag filters of
+  // DescribeRegisterInstances): a JSON array of {Key, Value}, like the tags of commands.
+  '0007_instance_tags': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('instances')
+        .addColumn('tags', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
+    },
+  },
 };

@@ -52,6 +52,8 @@ export interface InstancesTable {
   agent_machine_id: Generated<string>;
   local_ip: Generated<string>;
   updated_at: number | null;
+  /** JSON array of {Key, Value} (migration 0007): managed instances only; `[]` for the others. */
+  tags: Generated<string>;
 }
 
 export interface RegisterCodesTable {
@@ -132,12 +134,38 @@ export interface TasksTable {
   deliver_deadline: number;
   /** When a started task without a finish report becomes TASK_TIMEOUT. */
   run_deadline: number | null;
+  /** Output bytes stored in task_output (at most `agents.outputBytesPerTask`). */
+  output_bytes: Generated<number>;
 }
 
 export interface TaskOutputTable {
   task_id: string;
   idx: number;
   data: Buffer;
+}
+
+/**
+ * Signed API requests seen within their signature window (replay guard): each action a signature
+ * (TC3, or `v1:<SecretId>:<Signature>`) was used for, and the source address of its first such
+ * use. Kept until `expires_at`.
+ */
+export interface ApiSignaturesTable {
+  signature: string;
+  action: string;
+  address: string;
+  expires_at: number;
+}
+
+/** Objects of the built-in object store: who owns each (quota), which task wrote it (retention). */
+export interface CosObjectsTable {
+  bucket: string;
+  key: string;
+  account: string;
+  task_id: string;
+  bytes: number;
+  /** 'uploading' while its body is received (its bytes reserved), then 'stored'. */
+  state: string;
+  created_at: number;
 }
 
 /**
@@ -203,6 +231,8 @@ export interface Database {
   task_output: TaskOutputTable;
   register_codes: RegisterCodesTable;
   agent_random_keys: AgentRandomKeysTable;
+  api_signatures: ApiSignaturesTable;
+  cos_objects: CosObjectsTable;
   invokers: InvokersTable;
   invoker_records: InvokerRecordsTable;
 }

@@ -83,7 +83,8 @@ export async function tasksForAgent(
 }
 
 export type ReportOutcome =
-  { ok: true } | { ok: false; code: 'ResourceNotFound' | 'UnsupportedOperation'; message: string };
+  | { ok: true }
+  | { ok: false; code: 'ResourceNotFound' | 'UnsupportedOperation' | 'LimitExceeded'; message: string };
 
 const OK: ReportOutcome = { ok: true };
 
@@ -140,7 +141,16 @@ export async function reportStart(
   return { ok: false, code: 'UnsupportedOperation', message: `task ${taskId} is ${status}; it must not run` };
 }
 
-/** UploadTaskLog: one output chunk, stored by index (chunks may arrive out of order or twice). */
+/** Where output chunks are taken: a task that runs, or that tatd gave up on (the agent may be back). */
+const TAKES_OUTPUT: readonly string[] = [...STARTED_TASK_STATUSES, 'TASK_TIMEOUT'];
+
+/**
+ * UploadTaskLog: one output chunk, stored by index (chunks may arrive out of order or twice).
+ * At most `agents.outputBytesPerTask` bytes are kept per task; a chunk beyond that is refused
+ * (LimitExceeded), one that does not fit whole is cut. Output is taken only while the task runs;
+ * the last report of an agent that dropped output (empty Output, the final Dropped) is accepted
+ * after the task ended too.
+ */
 export async function storeOutputChunk(
   server: ServerContext,
   instanceId: string,
@@ -149,19 +159,65 @@ export async function storeOutputChunk(
   data: Buffer,
   dropped: number,
 ): Promise<ReportOutcome> {
-  if ((await statusOf(server, instanceId, taskId)) === undefined) return notFound(taskId);
-  await server.db
-    .insertInto('task_output')
-    .values({ task_id: taskId, idx: index, data })
-    .onConflict((oc) => oc.columns(['task_id', 'idx']).doNothing())
-    .execute();
-  await server.db
-    .updateTable('tasks')
-    .set({ dropped, updated_at: server.now() })
-    .where('id', '=', taskId)
-    .where('dropped', '<', dropped)
-    .execute();
-  return OK;
+  const cap = server.config.agents.outputBytesPerTask;
+  return server.db.transaction().execute(async (trx): Promise<ReportOutcome> => {
+    const task = await trx
+      .selectFrom('tasks')
+      .select(['status', 'output_bytes'])
+      .where('id', '=', taskId)
+      .where('instance_id', '=', instanceId)
+      .executeTakeFirst();
+    if (!task) return notFound(taskId);
+    if ((UNSTARTED_TASK_STATUSES as readonly string[]).includes(task.status))
+      return {
+        ok: false,
+        code: 'UnsupportedOperation',
+        message: `task ${taskId} has not started (ReportTaskStart first)`,
+      };
+    if (data.length > 0) {
+      if (!TAKES_OUTPUT.includes(task.status))
+        return {
+          ok: false,
+          code: 'UnsupportedOperation',
+          message: `task ${taskId} is ${task.status}: output is taken only while it runs`,
+        };
+      const room = cap - task.output_bytes;
+      const repeat = async () =>
+        (await trx
+          .selectFrom('task_output')
+          .select('idx')
+          .where('task_id', '=', taskId)
+          .where('idx', '=', index)
+          .executeTakeFirst()) !== undefined;
+      // A chunk sent again (its answer was lost) is acknowledged, full or not.
+      if (room <= 0 && (await repeat())) return OK;
+      if (room <= 0)
+        return {
+          ok: false,
+          code: 'LimitExceeded',
+          message: `task ${taskId} already has the ${cap} bytes of output tatd keeps; count the rest in Dropped`,
+        };
+      const kept = data.length > room ? data.subarray(0, room) : data;
+      const r = await trx
+        .insertInto('task_output')
+        .values({ task_id: taskId, idx: index, data: kept })
+        .onConflict((oc) => oc.columns(['task_id', 'idx']).doNothing())
+        .executeTakeFirst();
+      if (Number(r.numInsertedOrUpdatedRows ?? 0) > 0)
+        await trx
+          .updateTable('tasks')
+          .set((eb) => ({ output_bytes: eb('output_bytes', '+', kept.length) }))
+          .where('id', '=', taskId)
+          .execute();
+    }
+    await trx
+      .updateTable('tasks')
+      .set({ dropped, updated_at: server.now() })
+      .where('id', '=', taskId)
+      .where('dropped', '<', dropped)
+      .execute();
+    return OK;
+  });
 }
 
 export interface FinishReport {

@@ -1,8 +1,9 @@
 // Retention of invocation records, as TAT keeps them: for 3 months, and at most 10000 per account
 // (`retention` in the configuration). A periodic pass removes invocations older than the age
 // limit, then those beyond the count limit of their account (oldest first), each with its tasks,
-// their output, the invoker record of the fire that started it, and the temporary command of a
-// RunCommand without SaveCommand. Invoker records of fires that started nothing age out alike. Only invocations
+// their output, the objects they uploaded to the object store (`cos.removeWithRecords`), the
+// invoker record of the fire that started it, and the temporary command of a RunCommand without
+// SaveCommand. Invoker records of fires that started nothing age out alike. Only invocations
 // whose tasks are all final go. Work is done in small transactions with the event loop let go in
 // between, so API calls and agent reports are served while a large purge runs.
 
@@ -47,9 +48,24 @@ async function takeBatch(server: ServerContext, candidates: string[]): Promise<s
   return batch;
 }
 
-/** Removes the invocations `ids` and everything that hangs off them, in one transaction. */
+/**
+ * Removes the invocations `ids` and everything that hangs off them, in one transaction; then the
+ * files of their tasks' objects (`cos.removeWithRecords`). Returns how many tasks went.
+ */
 async function removeInvocations(server: ServerContext, ids: string[]): Promise<number> {
-  return server.db.transaction().execute(async (trx) => {
+  const objects: { bucket: string; key: string }[] = [];
+  const tasks = await server.db.transaction().execute(async (trx) => {
+    if (server.config.cos.removeWithRecords) {
+      const taskIds = trx.selectFrom('tasks').select('id').where('invocation_id', 'in', ids);
+      objects.push(
+        ...(await trx
+          .selectFrom('cos_objects')
+          .select(['bucket', 'key'])
+          .where('task_id', 'in', taskIds)
+          .execute()),
+      );
+      await trx.deleteFrom('cos_objects').where('task_id', 'in', taskIds).execute();
+    }
     const commandIds = (
       await trx.selectFrom('invocations').select('command_id').distinct().where('id', 'in', ids).execute()
     ).map((r) => r.command_id);
@@ -77,6 +93,8 @@ async function removeInvocations(server: ServerContext, ids: string[]): Promise<
         .execute();
     return Number(tasks.numDeletedRows);
   });
+  for (const o of objects) await server.cos.remove(o.bucket, o.key);
+  return tasks;
 }
 
 /** Removes batches of what `next` picks until it picks nothing or the pass is stopped. */

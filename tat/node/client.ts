@@ -2,6 +2,7 @@
 // at Tencent Cloud. The endpoint override follows docs/tat-api-reference.md,
 // "Endpoints and proxies".
 
+import https from 'node:https';
 import tatSdk from 'tencentcloud-sdk-nodejs/tencentcloud/services/tat/index.js';
 
 export type TatClient = InstanceType<typeof tatSdk.tat.v20201028.Client>;
@@ -29,6 +30,11 @@ export interface TatClientOptions {
   /** POST (default: a JSON body) or GET (parameters flattened into the query string). */
   reqMethod?: 'POST' | 'GET';
   language?: 'zh-CN' | 'en-US';
+  /**
+   * CA certificates (PEM) to trust for an https:// endpoint instead of the system's (a tatd with
+   * its own CA). A process can also trust one with NODE_EXTRA_CA_CERTS.
+   */
+  ca?: string | Buffer;
 }
 
 export function createTatClient(o: TatClientOptions): TatClient {
@@ -55,6 +61,7 @@ export function createTatClient(o: TatClientOptions): TatClient {
         ...(host ? { endpoint: host } : {}),
         reqTimeout: o.timeoutSeconds ?? 60,
         ...(o.reqMethod ? { reqMethod: o.reqMethod } : {}),
+        ...(o.ca ? { agent: new https.Agent({ ca: o.ca, keepAlive: true }) } : {}),
       },
     },
   });

@@ -107,7 +107,12 @@ export const REQUESTS = {
   DisableRegisterCodes: z.object({ RegisterCodeIds: z.array(z.string()) }),
   DeleteRegisterCodes: z.object({ RegisterCodeIds: z.array(z.string()) }),
   DescribeRegisterInstances: listRequest('InstanceIds'),
-  ModifyRegisterInstance: z.object({ InstanceId: z.string(), InstanceName: z.string() }),
+  // Tags: a tatd extension (TAT's ModifyRegisterInstance takes the name only); replaces the tags.
+  ModifyRegisterInstance: z.object({
+    InstanceId: z.string(),
+    InstanceName: z.string(),
+    Tags: z.array(Tag).optional(),
+  }),
   DeleteRegisterInstance: z.object({ InstanceId: z.string() }),
   DescribeScenes: listRequest('SceneIds'),
   DescribeRegions: z.object({}),

@@ -6,11 +6,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import type { TatClient } from '../../tat/node/client.js';
-import { registerAgent, startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
+import {
+  registerAgent,
+  registerMachines,
+  startAgent,
+  waitAgents,
+  type AgentProcess,
+} from '../../testkit/agents.js';
 import { client, startTatd, type Tatd } from '../../testkit/tatd.js';
 import { waitFor } from '../../testkit/wait.js';
 
@@ -125,6 +132,55 @@ describe('resolveTargets', () => {
       managed[0],
     ]);
     assert.deepEqual(await run(acts.resolveTargets, { region, selector: { managedName: 'nothing' } }), []);
+  });
+});
+
+describe('resolveTargets with selectors', () => {
+  test('tags, names, kind, os and agent status as the TAT API reports them; several selectors are OR', async () => {
+    const [web, db] = await registerMachines(
+      tat,
+      tatd.url,
+      [
+        { machineId: 'sel-web', tags: ['env=prod', 'role=web'] },
+        { machineId: 'sel-db', tags: ['env=staging'] },
+      ],
+      'sel-',
+    );
+    assert.ok(web && db);
+    // The web machine's agent runs; the db machine registered but its agent is not running.
+    const agent = startAgent(tatd.url, {
+      machineId: 'sel-web',
+      account: ACCOUNT.appId,
+      dir: web.dir,
+      instanceId: web.instanceId,
+      maxBackoffSeconds: 3,
+    });
+    try {
+      await waitAgents(tat, [web.instanceId]);
+      const sel = async (...select: string[]) =>
+        (await run(acts.resolveTargets, { region, selector: { select } })).sort();
+      const w = web.instanceId;
+      const d = db.instanceId;
+      assert.deepEqual(await sel('tag:env=prod'), [w]);
+      assert.deepEqual(await sel('tag:env'), [w, d].sort());
+      assert.deepEqual(await sel('tag:env,online'), [w]);
+      assert.deepEqual(await sel('tag:env,offline'), [d]);
+      assert.deepEqual(await sel('tag:env=staging,os=linux,kind=rins,name=sel-*'), [d]);
+      assert.deepEqual(await sel('kind=ins'), [...ids].sort());
+      assert.deepEqual(await sel('kind=ins', 'tag:role=web'), [...ids, w].sort());
+      assert.deepEqual(await sel(`id=${ids[0]}`), [ids[0]]);
+      assert.deepEqual(await sel('tag:env=nowhere'), []);
+      // A bad selector (from any Temporal client) fails the activity at once, naming the term.
+      await assert.rejects(
+        run(acts.resolveTargets, { region, selector: { select: ['online,os=mac'] } }),
+        (e: unknown) =>
+          e instanceof ApplicationFailure &&
+          e.nonRetryable &&
+          /select "online,os=mac": term "os=mac": os is linux or windows/.test(e.message),
+      );
+    } finally {
+      await agent.stop();
+    }
   });
 });
 

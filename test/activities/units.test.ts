@@ -135,11 +135,14 @@ describe('error classes', () => {
   });
 
   test('passing faults are thrown as they are, for Temporal to retry', () => {
+    // AuthFailure.SignatureExpire: a changing call repeated within one second, refused by tatd as
+    // a replay; re-signed by the retry a second later, it passes.
     for (const code of [
       'InternalError',
       'RequestLimitExceeded',
       'RequestLimitExceeded.UinLimitExceeded',
       'ResourceUnavailable',
+      'AuthFailure.SignatureExpire',
     ]) {
       assert.equal(isPermanentCode(code), false, code);
       const e = apiError(code);

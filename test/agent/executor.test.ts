@@ -45,6 +45,18 @@ describe('start failures carry the reference error names', () => {
   const cases: [string, Partial<AgentTaskMessage>, RegExp][] = [
     ['a command that is not base64', { Command: 'not base64!' }, /^InvalidCommand: /],
     ['an unknown user', { Username: 'no-such-user-x' }, /^InvalidUser: user `no-such-user-x` not exists$/],
+    // getent would take these for an option, or look up a uid: never root in disguise.
+    [
+      'a user name that reads as an option',
+      { Username: '--service=files' },
+      /^InvalidUser: user `--service=files`/,
+    ],
+    ['a uid instead of a name', { Username: '0' }, /^InvalidUser: user `0` not exists$/],
+    [
+      'an 8 MB command that is not base64',
+      { Command: `${'QUJD'.repeat(2 * 1024 * 1024)}!` },
+      /^InvalidCommand: /,
+    ],
     ['a missing directory', { WorkingDirectory: '/no/such/dir' }, /^InvalidWorkingDirectory: /],
     ['a file as directory', { WorkingDirectory: '/etc/passwd' }, /^InvalidWorkingDirectory: /],
     [

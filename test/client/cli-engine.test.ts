@@ -1,21 +1,27 @@
 // The runbook CLI as a user runs it: `bin/tatflow run/preview/status/approve/abort` as child
-// processes against a real Temporal dev server, worker, tatd and 5 agents.
+// processes against a real Temporal dev server, worker, tatd and 5 agents; `run --follow` also in a
+// real terminal (a tmux pane) with the screen read back, a runbook file's run on its own queue, and
+// a stuck run (its workflow task failing) reported and ended.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { ACCOUNT, lines, startEngine, type Engine } from '../helpers/engine.js';
+import { BIN, tatflowCli, type Ran } from '../helpers/cli.js';
+import { openScreen } from '../helpers/tmux.js';
 import { waitFor } from '../../testkit/wait.js';
 import { sharedTemporal, stopSharedTemporal } from '../../testkit/temporal.js';
+import { taskUser } from '../../testkit/task-user.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/tatflow', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../../../examples/runbooks/rotate-logs.ts', import.meta.url));
 const STUCK = fileURLToPath(new URL('../../../test/fixtures/runbooks/stuck.ts', import.meta.url));
 let e: Engine;
 let address: string;
 
 before(async () => {
-  e = await startEngine({ taskQueue: 'cli', agents: 5, userRunbooks: [STUCK] });
+  e = await startEngine({ taskQueue: 'cli', agents: 5, userRunbooks: [EXAMPLE, STUCK] });
   address = (await sharedTemporal()).address;
 });
 after(async () => {
@@ -23,33 +29,18 @@ after(async () => {
   await stopSharedTemporal();
 });
 
-interface Ran {
-  code: number | null;
-  out: string;
-  err: string;
-}
+/** The engine's settings, as a user would export them. */
+const engineEnv = (): NodeJS.ProcessEnv => ({
+  TEMPORAL_ADDRESS: address,
+  TATFLOW_TASK_QUEUE: 'cli',
+  TATFLOW_TAT_ENDPOINT: e.tatd.url,
+  TENCENTCLOUD_SECRET_ID: ACCOUNT.secretId,
+  TENCENTCLOUD_SECRET_KEY: ACCOUNT.secretKey,
+});
 
 /** Runs `bin/tatflow <args>` with the engine's settings in the environment. */
-function tatflow(args: string[]): Promise<Ran> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], {
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: address,
-        TATFLOW_TASK_QUEUE: 'cli',
-        TATFLOW_TAT_ENDPOINT: e.tatd.url,
-        TENCENTCLOUD_SECRET_ID: ACCOUNT.secretId,
-        TENCENTCLOUD_SECRET_KEY: ACCOUNT.secretKey,
-        TATFLOW_RUNBOOKS: STUCK,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('exit', (code) => resolve({ code, out, err }));
-  });
+function tatflow(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
+  return tatflowCli(args, { env: { ...engineEnv(), ...env } });
 }
 
 test('run --follow shows the batches and exits 0 on success; status shows the run', async () => {
@@ -134,9 +125,14 @@ test('preview prints the plan without running anything', async () => {
     'true',
     '--max-errors',
     '20%',
+    '--maintenance-window',
+    '1h30m',
+    '--maintenance-cutoff',
+    '10m',
   ]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /on 5 target\(s\) in ap-guangzhou; 5 online/);
+  assert.match(r.out, /maintenance window: 1h30m from the run's start; no batch starts in its last 10m/);
   assert.match(r.out, /│ 3\s+│ 2\s+│/);
   assert.match(r.out, /breaches at 2 error\(s\) \(maxErrors 1\)/);
 });
@@ -155,6 +151,14 @@ test('bad flags and unknown runs get clear errors', async () => {
       /at most one of --batches, --window and --ramp-up/,
     ],
     [['run', 'rollingAppUpdate', '--online', '--probe', 'x'], /needs --app-version, --deploy/],
+    [
+      ['run', 'rollingCommand', '--online', '--select', 'online', '--command', 'x'],
+      /exactly one of --targets, --online, --managed-name or --select/,
+    ],
+    [
+      ['run', 'rollingCommand', '--select', 'os=mac', '--command', 'x'],
+      /--select "os=mac": term "os=mac": os is/,
+    ],
     [['status', 'no-such-run'], /no run with id "no-such-run"/],
     [['pause', 'no-such-run'], /no run with id "no-such-run"/],
   ];
@@ -226,4 +230,112 @@ test('a stuck run (its workflow task keeps failing): status and --follow say why
   assert.match(a.out, /terminated, since its workflow task kept failing/);
   const d = await h.describe();
   assert.equal(d.status.name, 'TERMINATED');
+});
+
+test('run --follow in a terminal: each line once, every batch bar kept with its final count', async () => {
+  const screen = openScreen(
+    [
+      process.execPath,
+      BIN,
+      'run',
+      'rollingCommand',
+      '--id',
+      'cli-tty',
+      '--select',
+      'kind=ins',
+      '--batches',
+      '1,2',
+      '--command',
+      'echo hello from $TEST_INSTANCE',
+      '--poll-interval',
+      '200',
+      '--follow',
+    ],
+    // `run` calls only Temporal: no TAT credentials or endpoint needed.
+    { columns: 120, rows: 50, env: { TEMPORAL_ADDRESS: address, TATFLOW_TASK_QUEUE: 'cli' } },
+  );
+  try {
+    const lines = await screen.waitFor(/^run cli-tty (succeeded|failed)/, 'the run to end', 60_000);
+    const text = lines.join('\n');
+    assert.ok(lines.includes('run cli-tty succeeded'), text);
+    const count = (re: RegExp) => lines.filter((l) => re.test(l)).length;
+    // Batches 1, 2, 2 of the 5 targets: one bar each, final, no stale 0/2 beside a 2/2.
+    assert.equal(count(/^ batch +1 \[█{24}\] 1\/1 · 1 ok 0 failed · healthy$/), 1, text);
+    assert.equal(count(/^ batch +2 \[█{24}\] 2\/2 · 2 ok 0 failed · healthy$/), 1, text);
+    assert.equal(count(/^ batch +3 \[█{24}\] 2\/2 · 2 ok 0 failed · healthy$/), 1, text);
+    assert.equal(count(/^ batch /), 3, text);
+    // Every status line once.
+    const heads = lines.filter((l) => l.startsWith('• '));
+    assert.deepEqual(heads, [...new Set(heads)], text);
+    assert.ok(heads.includes('• succeeded · batch 3/3 · errors 0/0 allowed'), text);
+  } finally {
+    screen.stop();
+  }
+});
+
+test("a runbook file's run goes to the file's own task queue, which the worker polls", async () => {
+  const logs = taskUser().dir('cli-logs');
+  writeFileSync(join(logs, 'app.log'), 'line\n');
+  taskUser().own(logs);
+  const r = await tatflow([
+    'run',
+    'rotateLogs',
+    '--runbooks',
+    EXAMPLE,
+    '--id',
+    'cli-rotate',
+    '--targets',
+    e.ids.slice(0, 2).join(','),
+    '--dir',
+    logs,
+    '--poll-interval',
+    '200',
+    '--follow',
+  ]);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.match(r.out, /run cli-rotate succeeded/);
+  assert.equal((await e.client.workflow.getHandle('cli-rotate').describe()).taskQueue, 'cli-rotate-logs');
+  // The built-in ones stay on the default queue.
+  const plain = await tatflow([
+    'run',
+    'rollingCommand',
+    '--id',
+    'cli-plain',
+    '--targets',
+    e.ids[0]!,
+    '--command',
+    'true',
+  ]);
+  assert.equal(plain.code, 0, plain.err);
+  assert.equal((await e.client.workflow.getHandle('cli-plain').describe()).taskQueue, 'cli');
+  await e.client.workflow.getHandle('cli-plain').result();
+});
+
+test('a run whose maintenance window closes exits 0, saying what was left and why', async () => {
+  // Batch 1 takes 3 s; the window is 4 s from the start: no second batch fits.
+  const r = await tatflow([
+    'run',
+    'rollingCommand',
+    '--id',
+    'cli-window',
+    '--targets',
+    e.ids.join(','),
+    '--batches',
+    '1',
+    '--command',
+    'sleep 3',
+    '--maintenance-window',
+    '4s',
+    '--poll-interval',
+    '200',
+    '--follow',
+  ]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(
+    r.out,
+    /run cli-window ended with its maintenance window: the maintenance window ends at .*: [45] of 5 target\(s\) not started/,
+  );
+  const s = await tatflow(['status', 'cli-window']);
+  assert.match(s.out, /│ status\s+│ window closed/);
+  assert.match(s.out, /not started: the maintenance window ends at/);
 });

@@ -13,6 +13,8 @@ import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { agentCommand } from '../../client/commands/agent.js';
 import { devCommand } from '../../client/commands/dev.js';
+import { registerCodeCommand } from '../../client/commands/register-code.js';
+import { parseServerConfig } from '../../server/config.js';
 import { serverCommand } from '../../client/commands/server.js';
 import { workerCommand } from '../../client/commands/worker.js';
 import { TEMPORAL_CLI_VERSION, findTemporalCli } from '../../temporal/dev-server.js';
@@ -24,7 +26,8 @@ interface Service {
   environment?: Record<string, string>;
   ports?: string[];
   volumes?: string[];
-  depends_on?: string[];
+  depends_on?: string[] | Record<string, { condition: string }>;
+  deploy?: { replicas?: number };
 }
 
 const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as {
@@ -37,6 +40,7 @@ const subcommands: Record<string, Command> = {
   agent: agentCommand(),
   dev: devCommand(),
   worker: workerCommand(),
+  'register-code': registerCodeCommand(),
 };
 const TATFLOW_IMAGE = 'tatflow:local';
 const TEMPORAL_IMAGE = `temporalio/temporal:${TEMPORAL_CLI_VERSION}`;
@@ -56,7 +60,12 @@ function publishes(svc: Service, port: string): boolean {
 }
 
 test('every tatflow service command is a tatflow subcommand with known flags', () => {
-  assert.deepEqual(tatflowServices.map(([name]) => name).sort(), ['agents', 'tatd', 'worker']);
+  assert.deepEqual(tatflowServices.map(([name]) => name).sort(), [
+    'agents',
+    'register-code',
+    'tatd',
+    'worker',
+  ]);
   for (const [name, svc] of tatflowServices) {
     const cmd = svc.command;
     assert.ok(cmd && cmd.length > 0, `${name} has a command`);
@@ -87,7 +96,10 @@ test('ports, addresses and dependencies agree', () => {
   const server = new URL(flagValue(agents.command!, '--server')!);
   assert.equal(server.hostname, 'tatd', 'agents reach tatd by its service name');
   assert.equal(server.port, tatdPort, 'agents use the port tatd listens on');
-  assert.deepEqual(agents.depends_on, ['tatd']);
+  assert.ok(agents.depends_on && 'tatd' in agents.depends_on, 'agents start after tatd');
+  const codeEndpoint = new URL(compose.services['register-code']!.environment!.TATFLOW_TAT_ENDPOINT!);
+  assert.equal(codeEndpoint.hostname, 'tatd');
+  assert.equal(codeEndpoint.port, tatdPort);
 
   const grpcPort = flagValue(temporal.command!, '--port')!;
   const uiPort = flagValue(temporal.command!, '--ui-port')!;
@@ -112,7 +124,37 @@ test('ports, addresses and dependencies agree', () => {
   assert.equal(endpoint.port, tatdPort, 'the worker uses the port tatd listens on');
   for (const key of ['TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'TATFLOW_REGION'])
     assert.ok(env[key], `the worker gets ${key}`);
-  assert.deepEqual([...worker.depends_on!].sort(), ['tatd', 'temporal']);
+  assert.deepEqual([...(worker.depends_on as string[])].sort(), ['tatd', 'temporal']);
+});
+
+test('tatd serves plain HTTP only because of --insecure-http, and publishes it on the host loopback only', () => {
+  const cmd = tatd.command!;
+  assert.ok(cmd.includes('--insecure-http'), 'tatd runs with --insecure-http on the compose network');
+  assert.ok(!cmd.includes('--open-enrollment'), 'no open enrollment: agents are registered');
+  const listen = flagValue(cmd, '--listen')!;
+  // Without the flag tatd refuses that address (no TLS off loopback); with it, it starts.
+  const base = { listen, data: '/data', accounts: [{ secretId: 'AKIDx', secretKey: 'k' }] };
+  assert.throws(() => parseServerConfig(base), /no TLS: give tls\.cert and tls\.key/);
+  assert.equal(parseServerConfig({ ...base, insecureHttp: true }).insecureHttp, true);
+  for (const p of tatd.ports ?? []) assert.match(p, /^127\.0\.0\.1:/, `${p} is published on loopback only`);
+});
+
+test('the demo agents register with a code that register-code makes through the API', () => {
+  const agents = compose.services.agents!;
+  const init = compose.services['register-code']!;
+  const codeFile = flagValue(agents.command!, '--register-code-file')!;
+  assert.ok(codeFile, 'agents get --register-code-file');
+  assert.equal(flagValue(init.command!, '--out'), codeFile, 'register-code writes the file the agents read');
+  const volumeAt = (svc: Service) =>
+    (svc.volumes ?? []).find((v) => codeFile.startsWith(`${v.split(':')[1]}/`))?.split(':')[0];
+  assert.ok(volumeAt(init), 'the code file is on a volume');
+  assert.equal(volumeAt(agents), volumeAt(init), 'the same volume in both services');
+  const deps = agents.depends_on as Record<string, { condition: string }>;
+  assert.equal(deps['register-code']?.condition, 'service_completed_successfully');
+  assert.ok(!agents.command!.includes('--fleet'), 'a registered agent is one identity: one container each');
+  assert.ok((agents.deploy?.replicas ?? 1) >= 2, 'several agent containers');
+  for (const key of ['TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'TATFLOW_TAT_ENDPOINT'])
+    assert.ok(init.environment?.[key], `register-code gets ${key}`);
 });
 
 /** Every .ts file under the given folders, concatenated. */

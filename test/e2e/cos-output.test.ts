@@ -2,18 +2,23 @@
 // InvokeCommand with OutputCOSBucketUrl → the agent keeps the whole output in a file, calls
 // GetCosCredential and PUTs it to `<bucket URL>/<prefix>/<invocation>/<task>.log` → the task's
 // OutputUrl is a pre-signed, expiring GET URL of it, fetched here with plain HTTP; the task keeps
-// its 24 KB excerpt. Also: bucket URL rules, unknown buckets, a failed upload, and what the
-// store's PUT demands (a credential scoped to the task's object, a valid COS signature).
+// its 24 KB excerpt. Also: bucket URL rules, unknown buckets, a failed upload, what the store's
+// PUT demands (a credential scoped to the task's object and issued while it runs, a valid COS
+// signature, no object there yet), that a reported OutputUrl gets signed only for the task's own
+// key, and the object size limit, the account quota and removal with the records.
 
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { WebSocket } from 'ws';
 import { agentHeaders } from '../../agent/headers.js';
+import { derivedInstanceId } from '../../server/gateway/identity.js';
 import type { TatClient } from '../../tat/node/client.js';
 import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
+import { openAgentSocket, registerByHand, signedHeaders } from '../helpers/agent-wire.js';
 import { b64, invocation, tasksOf, waitFinal, type Task } from '../helpers/invocations.js';
 import { client, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
 import { waitFor } from '../../testkit/wait.js';
@@ -103,9 +108,10 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-describe('the whole output through the object store', () => {
-  let mibTask: Task;
+/** The 1 MB task of the first test (account A's object; the last tests use it too). */
+let mibTask: Task;
 
+describe('the whole output through the object store', () => {
   test('a 1 MB output arrives whole at OutputUrl; the task keeps its 24 KB excerpt', async () => {
     const { InvocationId } = await tat.RunCommand({
       Content: b64(MIB_SCRIPT),
@@ -292,7 +298,7 @@ describe('bucket URLs', () => {
   });
 
   test('key prefixes follow the spec', async () => {
-    for (const prefix of ['/abs', 'a//b', 'a/../b', 'x'.repeat(61)])
+    for (const prefix of ['/abs', 'a//b', 'a/../b', 'x'.repeat(61), '.', './a', 'a/./b', 'a/.'])
       await expectTatError(
         tat.RunCommand({
           Content: b64('true'),
@@ -356,75 +362,238 @@ describe("the store's PUT, by hand as the reference agent sends it", () => {
     return `q-sign-algorithm=sha1&q-ak=${ak}&q-sign-time=${keyTime}&q-key-time=${keyTime}&q-header-list=${names.join(';')}&q-url-param-list=&q-signature=${signature}`;
   }
 
-  async function agentCall(machineId: string, body: object): Promise<Record<string, unknown>> {
-    const a = await request(
-      'POST',
-      `${tatd.url}/agent/invoke`,
-      agentHeaders(machineId),
-      Buffer.from(JSON.stringify(body)),
-    );
+  async function agentCall(
+    headers: Record<string, string>,
+    body: object,
+  ): Promise<Record<string, unknown> & { Error?: { Code: string; Message: string } }> {
+    const a = await request('POST', `${tatd.url}/agent/invoke`, headers, Buffer.from(JSON.stringify(body)));
     return (JSON.parse(a.body.toString()) as { Response: Record<string, unknown> }).Response;
   }
 
-  test('only the credential of the task may write its object, with a valid signature', async () => {
-    const { InvocationId } = await tat.RunCommand({
-      Content: b64('echo first'),
-      InstanceIds: [id],
+  /** A machine spoken by hand: the test decides when its task starts and ends. */
+  async function wireTask(
+    c: TatClient,
+    headers: () => Record<string, string>,
+    instanceId: string,
+    prefix: string,
+  ): Promise<{ invocationId: string; taskId: string; ws: WebSocket }> {
+    const opened = await openAgentSocket(tatd.url, headers());
+    assert.ok(opened.ws, `the socket opened (HTTP ${opened.status})`);
+    const { InvocationId } = await c.RunCommand({
+      Content: b64('echo by hand'),
+      InstanceIds: [instanceId],
       OutputCOSBucketUrl: bucketUrl,
-      OutputCOSKeyPrefix: 'manual',
+      OutputCOSKeyPrefix: prefix,
     });
-    const t = await finishedTask(InvocationId!);
-    const cred = await agentCall('cos-agent', {
-      Action: 'GetCosCredential',
-      InvocationTaskId: t.InvocationTaskId,
-    });
-    assert.equal(cred.InvocationId, InvocationId);
-    assert.ok(typeof cred.TmpSecretId === 'string' && typeof cred.TmpSecretKey === 'string');
-    assert.ok(typeof cred.Token === 'string' && typeof cred.ExpireTime === 'number');
-    // Another machine gets no credential for this task.
-    const foreign = await agentCall('cos-intruder', {
-      Action: 'GetCosCredential',
-      InvocationTaskId: t.InvocationTaskId,
-    });
-    assert.equal((foreign.Error as { Code: string }).Code, 'ResourceNotFound');
+    const got = await agentCall(headers(), { Action: 'DescribeTasks' });
+    const task = (got.InvocationNormalTaskSet as { InvocationTaskId: string }[])[0]!;
+    return { invocationId: InvocationId!, taskId: task.InvocationTaskId, ws: opened.ws };
+  }
 
-    const key = `/manual/${InvocationId}/${t.InvocationTaskId}.log`;
-    const body = Buffer.from('replaced by hand\n');
-    const port = new URL(tatd.url).port;
-    const put = (path: string, secretKey: string, token: string | undefined) => {
-      // Like the reference agent: Host without the port.
-      const signed = {
-        host: '127.0.0.1',
-        date: new Date().toUTCString(),
-        'content-type': 'application/xml',
-        'content-length': String(body.length),
+  test('a credential writes only its task’s object, once, and only while the task runs', async () => {
+    const machine = 'cos-wire';
+    const wire = () => agentHeaders(machine);
+    const instanceId = derivedInstanceId(ACCOUNT.appId, 'ap-guangzhou', machine);
+    const { invocationId, taskId, ws } = await wireTask(tat, wire, instanceId, 'manual');
+    try {
+      const ask = () => agentCall(wire(), { Action: 'GetCosCredential', InvocationTaskId: taskId });
+      // Not started yet: no credential.
+      assert.equal((await ask()).Error?.Code, 'UnsupportedOperation');
+      const started = await agentCall(wire(), {
+        Action: 'ReportTaskStart',
+        InvocationTaskId: taskId,
+        TimeStamp: Math.floor(Date.now() / 1000),
+      });
+      assert.equal(started.Error, undefined);
+      const cred = await ask();
+      assert.equal(cred.Error, undefined, JSON.stringify(cred.Error));
+      assert.equal(cred.InvocationId, invocationId);
+      assert.ok(typeof cred.TmpSecretId === 'string' && typeof cred.TmpSecretKey === 'string');
+      assert.ok(typeof cred.Token === 'string' && typeof cred.ExpireTime === 'number');
+      // Another machine gets no credential for this task.
+      const foreign = await agentCall(agentHeaders('cos-intruder'), {
+        Action: 'GetCosCredential',
+        InvocationTaskId: taskId,
+      });
+      assert.equal(foreign.Error?.Code, 'ResourceNotFound');
+
+      const key = `/manual/${invocationId}/${taskId}.log`;
+      const port = new URL(tatd.url).port;
+      const put = (path: string, secretKey: string, token: string | undefined, body: Buffer) => {
+        // Like the reference agent: Host without the port.
+        const signed = {
+          host: '127.0.0.1',
+          date: new Date().toUTCString(),
+          'content-type': 'application/xml',
+          'content-length': String(body.length),
+        };
+        const auth = referenceAuthorization(String(cred.TmpSecretId), secretKey, path, signed);
+        return request(
+          'PUT',
+          `http://127.0.0.1:${port}/cos/${BUCKET}${path}`,
+          {
+            ...signed,
+            authorization: auth,
+            ...(token !== undefined ? { 'x-cos-security-token': token } : {}),
+          },
+          body,
+        );
       };
-      const auth = referenceAuthorization(String(cred.TmpSecretId), secretKey, path, signed);
-      return request(
-        'PUT',
-        `http://127.0.0.1:${port}/cos/${BUCKET}${path}`,
-        { ...signed, authorization: auth, ...(token !== undefined ? { 'x-cos-security-token': token } : {}) },
-        body,
-      );
-    };
-    const sk = String(cred.TmpSecretKey);
-    const token = String(cred.Token);
+      const sk = String(cred.TmpSecretKey);
+      const token = String(cred.Token);
+      const body = Buffer.from('written by hand\n');
 
-    const otherKey = await put(`/manual/${InvocationId}/someone-else.log`, sk, token);
-    assert.equal(otherKey.status, 403);
-    assert.equal(xmlCode(otherKey), 'AccessDenied');
-    const noToken = await put(key, sk, undefined);
-    assert.equal(noToken.status, 403);
-    const wrongSecret = await put(key, `${sk}x`, token);
-    assert.equal(wrongSecret.status, 403);
-    assert.equal(xmlCode(wrongSecret), 'SignatureDoesNotMatch');
-    const tampered = await put(key, sk, `${token.slice(0, -2)}AA`);
-    assert.equal(tampered.status, 403);
+      const otherKey = await put(`/manual/${invocationId}/someone-else.log`, sk, token, body);
+      assert.equal(otherKey.status, 403);
+      assert.equal(xmlCode(otherKey), 'AccessDenied');
+      const noToken = await put(key, sk, undefined, body);
+      assert.equal(noToken.status, 403);
+      const wrongSecret = await put(key, `${sk}x`, token, body);
+      assert.equal(wrongSecret.status, 403);
+      assert.equal(xmlCode(wrongSecret), 'SignatureDoesNotMatch');
+      const tampered = await put(key, sk, `${token.slice(0, -2)}AA`, body);
+      assert.equal(tampered.status, 403);
 
-    const ok = await put(key, sk, token);
-    assert.equal(ok.status, 200, ok.body.toString());
-    assert.match(String(ok.headers.etag), /^"[0-9a-f]{32}"$/);
-    const [fresh] = await tasksOf(tat, InvocationId!);
-    assert.equal((await request('GET', fresh!.TaskResult!.OutputUrl!)).body.toString(), 'replaced by hand\n');
+      const ok = await put(key, sk, token, body);
+      assert.equal(ok.status, 200, ok.body.toString());
+      assert.match(String(ok.headers.etag), /^"[0-9a-f]{32}"$/);
+      // Written once: the same credential cannot replace it.
+      const again = await put(key, sk, token, Buffer.from('replaced\n'));
+      assert.equal(again.status, 409);
+      assert.equal(xmlCode(again), 'FileAlreadyExists');
+      // Objects are owner-only files, like the rest of --data.
+      assert.equal(statSync(join(tatd.dataDir, 'cos', BUCKET, key)).mode & 0o777, 0o600);
+
+      const finished = await agentCall(wire(), {
+        Action: 'ReportTaskFinish',
+        InvocationTaskId: taskId,
+        TimeStamp: Math.floor(Date.now() / 1000),
+        Result: 'SUCCESS',
+        ExitCode: 0,
+        FinalLogIndex: null,
+        OutputUrl: `${bucketUrl}${key}`,
+        OutputUploadCOSErrorInfo: '',
+      });
+      assert.equal(finished.Error, undefined);
+      const [t] = await tasksOf(tat, invocationId);
+      assert.equal((await request('GET', t!.TaskResult!.OutputUrl!)).body.toString(), 'written by hand\n');
+      // The task has ended: no new credential, and the old one writes nothing more.
+      assert.equal((await ask()).Error?.Code, 'UnsupportedOperation');
+      const late = await put(key, sk, token, Buffer.from('late\n'));
+      assert.equal(late.status, 403);
+      assert.match(late.body.toString(), /not running/);
+    } finally {
+      ws.terminate();
+    }
+  });
+
+  test('an agent reporting the URL of another account’s object gets no signed link to it', async () => {
+    // Account A's object of the first test; account B's agent claims it as its own output.
+    const victim = mibTask.TaskResult!.OutputUrl!.split('?')[0]!;
+    const other = client(tatd, OTHER);
+    const code = await other.CreateRegisterCode({});
+    const { identity } = await registerByHand(
+      tatd.url,
+      { id: code.RegisterCodeId!, value: code.RegisterCodeValue! },
+      'cos-thief',
+    );
+    const thief = () => signedHeaders(identity!);
+    const { invocationId, taskId, ws } = await wireTask(other, thief, identity!.instanceId, '');
+    try {
+      await agentCall(thief(), {
+        Action: 'ReportTaskStart',
+        InvocationTaskId: taskId,
+        TimeStamp: Math.floor(Date.now() / 1000),
+      });
+      await agentCall(thief(), {
+        Action: 'ReportTaskFinish',
+        InvocationTaskId: taskId,
+        TimeStamp: Math.floor(Date.now() / 1000),
+        Result: 'SUCCESS',
+        ExitCode: 0,
+        OutputUrl: victim,
+      });
+      const [t] = await tasksOf(other, invocationId);
+      // Shown as reported, unsigned: tatd signs only the key it derives for the task.
+      assert.equal(t!.TaskResult!.OutputUrl, victim);
+      const got = await request('GET', victim);
+      assert.equal(got.status, 403);
+      assert.equal(xmlCode(got), 'AccessDenied');
+    } finally {
+      ws.terminate();
+    }
+  });
+});
+
+describe('what the object store keeps: object size, quota per account, removal with the records', () => {
+  const LIMITED = 'limited-1300000101';
+  let small: Tatd;
+  let smallTat: TatClient;
+  let smallAgent: AgentProcess;
+  let smallId: string;
+  const output = (kb: number) => `head -c ${kb * 1000} /dev/zero | tr '\\0' a`;
+
+  before(async () => {
+    small = await startTatd({
+      accounts: [`${ACCOUNT.secretId}:${ACCOUNT.secretKey}:${ACCOUNT.appId}`],
+      openEnrollment: true,
+      config: {
+        defaults: taskDefaults(work),
+        cos: {
+          buckets: [{ name: LIMITED }],
+          allowHttp: true,
+          maxObjectBytes: 100_000,
+          quotaBytesPerAccount: 150_000,
+        },
+        // Beyond the newest 3 invocations, records go (with their objects) within a second.
+        retention: { maxInvocationsPerAccount: 3, intervalMs: 500 },
+      },
+    });
+    smallTat = client(small, ACCOUNT);
+    smallAgent = startAgent(small.url, { machineId: 'cos-limited', account: ACCOUNT.appId });
+    smallId = smallAgent.instanceId;
+    await waitAgents(smallTat, [smallId]);
+  });
+
+  after(async () => {
+    await smallAgent?.stop();
+    await small?.stop();
+  });
+
+  let runs = 0;
+  const runOnce = async (kb: number): Promise<Task> => {
+    const { InvocationId } = await smallTat.RunCommand({
+      // A body of its own: the same RunCommand within one second would be a replay.
+      Description: `run ${++runs}`,
+      Content: b64(output(kb)),
+      InstanceIds: [smallId],
+      OutputCOSBucketUrl: `${small.url}/cos/${LIMITED}`,
+    });
+    const { tasks } = await waitFinal(smallTat, InvocationId!);
+    return tasks[0]!;
+  };
+  const objectFile = (t: Task) =>
+    join(small.dataDir, 'cos', LIMITED, t.InvocationId!, `${t.InvocationTaskId}.log`);
+
+  test('an object over maxObjectBytes and one beyond the account quota are refused; records taking theirs free it', async () => {
+    const first = await runOnce(80);
+    assert.equal(first.TaskResult!.OutputUploadCOSErrorInfo, '');
+    assert.equal(statSync(objectFile(first)).size, 80_000);
+
+    const tooLarge = await runOnce(120);
+    assert.equal(tooLarge.TaskStatus, 'SUCCESS', 'the task result does not depend on the upload');
+    assert.match(tooLarge.TaskResult!.OutputUploadCOSErrorInfo!, /HTTP 400 EntityTooLarge/);
+    const overQuota = await runOnce(80);
+    assert.match(overQuota.TaskResult!.OutputUploadCOSErrorInfo!, /HTTP 403 QuotaExceeded/);
+    assert.equal(existsSync(objectFile(overQuota)), false);
+
+    // A fourth invocation: retention removes the first one, its object file with it, and the
+    // quota it held is free again.
+    const fourth = await runOnce(10);
+    await waitFor(() => !existsSync(objectFile(first)), { what: 'the first object removed by retention' });
+    assert.equal(fourth.TaskResult!.OutputUploadCOSErrorInfo, '');
+    const fifth = await runOnce(80);
+    assert.equal(fifth.TaskResult!.OutputUploadCOSErrorInfo, '');
+    assert.equal(statSync(objectFile(fifth)).size, 80_000);
   });
 });

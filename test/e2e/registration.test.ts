@@ -6,9 +6,11 @@
 
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { TatClient } from '../../tat/node/client.js';
 import {
@@ -29,6 +31,7 @@ const defaults = taskDefaults();
 // One EffectiveTime hour lasts a second here: codes that must stay valid are made to never expire.
 const config = { defaults, timings: { registerCodeHourMs: 1000 } };
 const FOREVER = 100000;
+const BIN = fileURLToPath(new URL('../../../bin/tatflow', import.meta.url));
 
 let tatd: Tatd;
 let tat: TatClient;
@@ -49,8 +52,10 @@ function track<T extends AgentProcess | Tatd>(x: T): T {
   return x;
 }
 
+let codes = 0;
 async function newCode(req: Parameters<TatClient['CreateRegisterCode']>[0] = {}) {
-  const r = await tat.CreateRegisterCode({ EffectiveTime: FOREVER, ...req });
+  // A unique body: an identical CreateRegisterCode within the same second would be a replay.
+  const r = await tat.CreateRegisterCode({ EffectiveTime: FOREVER, Description: `code ${++codes}`, ...req });
   return { registerCodeId: r.RegisterCodeId!, registerCodeValue: r.RegisterCodeValue! };
 }
 
@@ -82,10 +87,15 @@ const refusedLogs = (instanceId: string) =>
 describe('registering a machine', () => {
   test('register with a code, then run commands on the rins- instance', async () => {
     const code = await newCode({ InstanceNamePrefix: 'e2e-', RegisterLimit: 2 });
+    // A --tag that is not key=value is refused before anything is sent.
+    const bad = await registerAgent(tatd.url, { ...code, machineId: 'managed-1', tags: ['prod'] });
+    assert.equal(bad.status, 1);
+    assert.match(bad.output, /--tag: give key=value/);
     const reg = await registerAgent(tatd.url, {
       ...code,
       machineId: 'managed-1',
       sourceAddress: '127.0.0.3',
+      tags: ['env=prod', 'owner='],
     });
     assert.equal(reg.status, 0, reg.output);
     assert.match(reg.output, /^register success: rins-[a-z0-9]{8} \(saved in .*register\.json\)\n$/);
@@ -115,6 +125,10 @@ describe('registering a machine', () => {
     assert.equal(info!.MachineId, 'managed-1');
     assert.equal(info!.LocalIp, '127.0.0.3');
     assert.match(info!.InstanceName!, /^e2e-/);
+    assert.deepEqual(info!.Tags, [
+      { Key: 'env', Value: 'prod' },
+      { Key: 'owner', Value: '' },
+    ]);
     await waitFor(() => agent.lines.some((l) => l.includes('validate_instance success')), {
       what: 'ValidateInstance to succeed',
     });
@@ -156,6 +170,77 @@ describe('registering a machine', () => {
     );
     await waitAgents(tat, [agent.instanceId]);
     assert.equal(await runOn(agent.instanceId, 'echo from-config-dat'), 'from-config-dat\n');
+  });
+});
+
+describe('provisioning without a person: tatflow register-code and --register-code-file', () => {
+  test('the agent registers with the code file on its first start, and only then', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tatflow-provision-'));
+    const codeFile = join(dir, 'codes', 'agents.json');
+    const made = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn(
+        process.execPath,
+        // Never expiring: an EffectiveTime hour lasts a second in this file's tatd.
+        [
+          BIN,
+          'register-code',
+          '--out',
+          codeFile,
+          '--tat-endpoint',
+          tatd.url,
+          '--limit',
+          '2',
+          '--hours',
+          String(FOREVER),
+        ],
+        {
+          env: {
+            ...process.env,
+            TENCENTCLOUD_SECRET_ID: ACCOUNT.secretId,
+            TENCENTCLOUD_SECRET_KEY: ACCOUNT.secretKey,
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      p.on('close', (code) => resolve({ code, out }));
+    });
+    assert.equal(made.code, 0, made.out);
+    assert.equal(statSync(codeFile).mode & 0o777, 0o600, 'the code file is owner-only');
+    const file = JSON.parse(readFileSync(codeFile, 'utf8')) as { registerCodeId: string; region: string };
+    assert.equal(file.region, 'ap-guangzhou');
+
+    const agent = track(
+      startAgent(tatd.url, {
+        machineId: 'provisioned',
+        account: ACCOUNT.appId,
+        dir: join(dir, 'agent'),
+        maxBackoffSeconds: 3,
+        args: ['--register-code-file', codeFile],
+      }),
+    );
+    const registered = () => agent.lines.filter((l) => l.startsWith('register success: rins-'));
+    const line = await waitFor(() => registered()[0], { what: 'the agent registered' });
+    const instanceId = /rins-[a-z0-9]+/.exec(line)![0];
+    await waitFor(
+      async () =>
+        (await tat.DescribeRegisterInstances({ InstanceIds: [instanceId] })).RegisterInstanceSet?.[0]
+          ?.Status === 'Online',
+      { what: 'the registered agent Online' },
+    );
+    assert.equal(await runOn(instanceId, 'echo provisioned'), 'provisioned\n');
+    // Started again, it is the same instance: the code is not used a second time.
+    const starts = () => agent.lines.filter((l) => l.includes('"agent started"') && l.includes(instanceId));
+    assert.equal(starts().length, 1);
+    await agent.stop();
+    agent.start();
+    await waitFor(() => starts().length === 2, { what: 'the agent started again' });
+    assert.equal(registered().length, 1);
+    const [code] = (await tat.DescribeRegisterCodes({ RegisterCodeIds: [file.registerCodeId] }))
+      .RegisterCodeSet!;
+    assert.equal(code!.RegisteredCount, 1);
   });
 });
 

@@ -6,6 +6,7 @@
 
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import { WebSocket } from 'ws';
 
 export interface AgentAnswer {
@@ -14,21 +15,27 @@ export interface AgentAnswer {
   [field: string]: unknown;
 }
 
-/** POST to `<tatd>/agent/invoke`, optionally from a local address; the body exactly as given. */
+/**
+ * POST to `<tatd>/agent/invoke`, optionally from a local address; the body exactly as given. An
+ * https:// tatd is trusted through `ca` (a test CA), as the reference agent would be configured.
+ */
 export function agentPost(
   tatdUrl: string,
   headers: Record<string, string>,
   body: object | string,
   localAddress?: string,
+  ca?: Buffer,
 ): Promise<AgentAnswer> {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const transport = tatdUrl.startsWith('https:') ? https : http;
   return new Promise((resolve, reject) => {
-    const req = http.request(
+    const req = transport.request(
       `${tatdUrl}/agent/invoke`,
       {
         method: 'POST',
         headers: { ...headers, 'Content-Length': Buffer.byteLength(text) },
         ...(localAddress ? { localAddress } : {}),
+        ...(ca ? { ca } : {}),
         agent: false,
       },
       (res) => {
@@ -101,7 +108,16 @@ export async function registerByHand(
   tatdUrl: string,
   code: { id: string; value: string },
   machineId: string,
-  o: { keys?: KeyPair; localAddress?: string; headers?: Record<string, string>; hostname?: string } = {},
+  o: {
+    keys?: KeyPair;
+    localAddress?: string;
+    headers?: Record<string, string>;
+    hostname?: string;
+    /** CA certificates trusted for an https:// tatd. */
+    ca?: Buffer;
+    /** tatd's extension of RegisterInstance. */
+    tags?: { Key: string; Value: string }[];
+  } = {},
 ): Promise<{ answer: AgentAnswer; identity: WireIdentity | undefined }> {
   const keys = o.keys ?? rsaKeyPair();
   const answer = await agentPost(
@@ -116,8 +132,10 @@ export async function registerByHand(
       Hostname: o.hostname ?? 'wire-host',
       LocalIp: o.localAddress ?? '127.0.0.1',
       SystemName: 'Linux',
+      ...(o.tags ? { Tags: o.tags } : {}),
     },
     o.localAddress,
+    o.ca,
   );
   const instanceId = typeof answer.InstanceId === 'string' ? answer.InstanceId : undefined;
   return {
@@ -130,8 +148,9 @@ export async function registerByHand(
 export function openAgentSocket(
   tatdUrl: string,
   headers: Record<string, string>,
+  ca?: Buffer,
 ): Promise<{ ws: WebSocket; status: undefined } | { ws: undefined; status: number }> {
-  const ws = new WebSocket(`${tatdUrl.replace('http', 'ws')}/agent/ws`, { headers });
+  const ws = new WebSocket(`${tatdUrl.replace('http', 'ws')}/agent/ws`, { headers, ...(ca ? { ca } : {}) });
   ws.on('error', () => undefined); // a refusal also surfaces as an error event
   return new Promise((resolve) => {
     ws.once('unexpected-response', (_req, res) => {

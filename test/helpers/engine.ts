@@ -17,6 +17,8 @@ import { pino } from 'pino';
 import { bundleRunbooks } from '../../worker/bundle.js';
 import { installTemporalLogger } from '../../temporal/logging.js';
 import { startWorker, type RunningWorker } from '../../worker/main.js';
+import { loadRunbooks } from '../../worker/runbook-files.js';
+import { taskQueueOf } from '../../workflows/registry.js';
 import { progressQuery } from '../../workflows/engine/messages.js';
 import type { RolloutOptions, RolloutState, RunbookInput } from '../../workflows/engine/types.js';
 import { fleetMachineIds } from '../../agent/main.js';
@@ -83,6 +85,8 @@ export interface Engine {
     rollout: Partial<RolloutOptions>,
     id?: string,
   ): Promise<WorkflowHandle>;
+  /** A run started another way (by a Schedule): its history is recorded like those of `start`. */
+  track(runbook: string, h: WorkflowHandle): void;
   progress(h: WorkflowHandle): Promise<RolloutState>;
   waitProgress(
     h: WorkflowHandle,
@@ -168,6 +172,12 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     secretId: ACCOUNT.secretId,
     secretKey: ACCOUNT.secretKey,
   };
+  // A runbook file's runs go to its own queue, which the worker polls (workflows/registry.ts).
+  const registry = await loadRunbooks(o.userRunbooks ?? []);
+  const queueOf = (runbook: string) => {
+    const r = registry.get(runbook);
+    return r ? taskQueueOf(r, o.taskQueue) : o.taskQueue;
+  };
   let worker: RunningWorker | undefined;
   const started: { runbook: string; handle: WorkflowHandle }[] = [];
   const engine: Engine = {
@@ -209,13 +219,14 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         rollout: { region: REGION, targets: { instanceIds: ids }, pollIntervalMs: 200, ...rollout },
       };
       const h = await engine.client.workflow.start(runbook, {
-        taskQueue: o.taskQueue,
+        taskQueue: queueOf(runbook),
         workflowId: id ?? `${o.taskQueue}-${++runNo}-${Date.now()}`,
         args: [input],
       });
       started.push({ runbook, handle: h });
       return h;
     },
+    track: (runbook, h) => void started.push({ runbook, handle: h }),
     progress: (h) => h.query(progressQuery),
     waitProgress: (h, pred, what, timeoutMs = 60_000) =>
       waitFor(

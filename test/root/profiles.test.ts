@@ -49,7 +49,12 @@ async function agent(machineId: string, wrap?: string[]): Promise<AgentProcess> 
 }
 
 async function runAsRoot(instanceId: string, script: string): Promise<string> {
-  const { InvocationId } = await tat.RunCommand({ Content: b64(script), InstanceIds: [instanceId] });
+  // TAT's default Timeout (60 s) is shorter than a profile stuck on a stale pyenv lock (60 s wait).
+  const { InvocationId } = await tat.RunCommand({
+    Content: b64(script),
+    InstanceIds: [instanceId],
+    Timeout: PATIENCE_MS / 1000,
+  });
   const { tasks } = await waitFinal(tat, InvocationId!, PATIENCE_MS);
   assert.equal(tasks[0]!.TaskStatus, 'SUCCESS', outputOf(tasks[0]!));
   return outputOf(tasks[0]!);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PUBLIC_COMMANDS } from '../../server/public/commands.js';
 import type { TatClient } from '../../tat/node/client.js';
+import { nextSecond } from '../../testkit/wait.js';
 import { client, DEFAULT_ACCOUNT, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -413,6 +414,8 @@ describe('DeleteCommand and DeleteCommands', () => {
       r.CommandSet!.map((c) => c.CommandId),
       [keep],
     );
+    // The same DeleteCommand again: in the next second, else it is the same signature (a replay).
+    await nextSecond();
     await expectTatError(tat.DeleteCommand({ CommandId: id }), 'ResourceNotFound.CommandNotFound');
     await expectTatError(
       tat.ModifyCommand({ CommandId: id, Description: 'x' }),
@@ -522,7 +525,13 @@ describe('command names are unique per account and region', () => {
       gz.RunCommand({ Content: b64('true'), InstanceIds: ['ins-aaaaaaaa'], CommandName: 'dup' }),
       'ResourceNotFound.InstanceNotFound',
     );
-    await inRegion('ap-seoul').CreateCommand({ CommandName: 'dup', Content: b64('true') });
+    // Not the body sent to ap-singapore: the region is not signed, so within the same second that
+    // would be the same signature, refused as a replay.
+    await inRegion('ap-seoul').CreateCommand({
+      CommandName: 'dup',
+      Content: b64('true'),
+      Description: 'seoul',
+    });
   });
 
   test('a saving RunCommand that fails saves nothing', async () => {
@@ -577,6 +586,8 @@ describe('command quota', () => {
     );
     assert.equal((await tat.DescribeCommands({ Filters: [USER_ONLY] })).TotalCount, 3);
     await tat.DeleteCommand({ CommandId: ids[0]! });
+    // The refused CreateCommand again, in the next second (the same second: a replay).
+    await nextSecond();
     await tat.CreateCommand({ CommandName: 'q3', Content: b64('true') });
     assert.equal((await tat.DescribeCommands({ Filters: [USER_ONLY] })).TotalCount, 3);
   });

@@ -68,3 +68,21 @@ test('stop() ends the process and frees the port', async () => {
   assert.equal(other.proc.exitCode, 0);
   await assert.rejects(fetch(`${other.url}/`, { method: 'POST', body: '{}' }), TypeError);
 });
+
+test('account entries that would merge are refused, naming them', async () => {
+  await assert.rejects(
+    startTatd({
+      accounts: [
+        'AKIDdup:one-secret:1100000001',
+        'AKIDdup:two-secret:1100000002',
+        '1100000009:k',
+        'AKIDx:y:1100000009',
+      ],
+    }),
+    (e: Error) => {
+      assert.match(e.message, /SecretId "AKIDdup" is given more than once/);
+      assert.match(e.message, /SecretId "1100000009" is also the APPID of key "AKIDx"/);
+      return true;
+    },
+  );
+});

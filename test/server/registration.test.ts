@@ -20,7 +20,7 @@ import {
 } from '../helpers/agent-wire.js';
 import { b64, waitTasks } from '../helpers/invocations.js';
 import { client, expectTatError, startTatd, type Tatd } from '../../testkit/tatd.js';
-import { waitFor } from '../../testkit/wait.js';
+import { nextSecond, waitFor } from '../../testkit/wait.js';
 
 const A = { secretId: 'AKIDreg', secretKey: 'reg-secret', appId: '1700000001' };
 const B = { secretId: 'AKIDother', secretKey: 'other-secret', appId: '1700000002' };
@@ -46,8 +46,13 @@ async function refused(action: ActionName, call: Promise<unknown>, code: string)
   return expectTatError(call, code);
 }
 
+let codes = 0;
+/**
+ * A new code. Each request body is made unique: tatd refuses a changing call identical to one it
+ * accepted within the same second as a replay (TC3 signs no nonce; docs/api-coverage.md).
+ */
 async function newCode(c: TatClient, req: Parameters<TatClient['CreateRegisterCode']>[0] = {}) {
-  const r = await c.CreateRegisterCode(req);
+  const r = await c.CreateRegisterCode({ Description: `code ${++codes}`, ...req });
   return { id: r.RegisterCodeId!, value: r.RegisterCodeValue! };
 }
 
@@ -217,7 +222,10 @@ describe('DisableRegisterCodes and DeleteRegisterCodes', () => {
   test('a disabled code is listed as not Enabled; DeleteRegisterCodes takes 1..99 ids', async () => {
     const { id } = await newCode(sh);
     await sh.DisableRegisterCodes({ RegisterCodeIds: [id] });
-    await sh.DisableRegisterCodes({ RegisterCodeIds: [id] }); // again: still disabled, no error
+    // Again, in the next second (the same request within one second is a replay): still
+    // disabled, no error.
+    await nextSecond();
+    await sh.DisableRegisterCodes({ RegisterCodeIds: [id] });
     const [c] = (await sh.DescribeRegisterCodes({ RegisterCodeIds: [id] })).RegisterCodeSet!;
     assert.equal(c!.Enabled, false);
     const hundred = Array.from({ length: 100 }, () => randomUUID());
@@ -598,6 +606,65 @@ describe('DescribeRegisterInstances, ModifyRegisterInstance, DeleteRegisterInsta
     );
   });
 
+  test('tags (tatd extension): set at registration, replaced by ModifyRegisterInstance, served and filtered', async () => {
+    const cq = client(tatd, { ...A, region: 'ap-chongqing' });
+    const reg = async (machineId: string, tags?: { Key: string; Value: string }[]) => {
+      const r = await registerByHand(tatd.url, await newCode(cq), machineId, tags ? { tags } : {});
+      return r;
+    };
+    const web = (await reg('wire-tag-web', [
+      { Key: 'env', Value: 'prod' },
+      { Key: 'role', Value: 'web' },
+    ]))!.identity!;
+    const db = (await reg('wire-tag-db', [{ Key: 'env', Value: 'staging' }])).identity!;
+    const bare = (await reg('wire-tag-bare')).identity!;
+    const byId = async () =>
+      new Map(
+        (await cq.DescribeRegisterInstances({})).RegisterInstanceSet!.map((i) => [i.InstanceId!, i.Tags]),
+      );
+    assert.deepEqual((await byId()).get(web.instanceId), [
+      { Key: 'env', Value: 'prod' },
+      { Key: 'role', Value: 'web' },
+    ]);
+    assert.deepEqual((await byId()).get(bare.instanceId), []);
+    const ids = async (Name: string, Values: string[]) =>
+      (await cq.DescribeRegisterInstances({ Filters: [{ Name, Values }] }))
+        .RegisterInstanceSet!.map((i) => i.InstanceId)
+        .sort();
+    assert.deepEqual(await ids('tag-key', ['env']), [web.instanceId, db.instanceId].sort());
+    assert.deepEqual(await ids('tag-key', ['role', 'nope']), [web.instanceId]);
+    assert.deepEqual(await ids('tag-value', ['staging']), [db.instanceId]);
+    assert.deepEqual(await ids('tag:env', ['prod', 'staging']), [web.instanceId, db.instanceId].sort());
+    assert.deepEqual(await ids('tag:role', ['prod']), []);
+
+    // ModifyRegisterInstance with Tags replaces them; without Tags it leaves them alone.
+    const modify = (req: object) =>
+      cq.ModifyRegisterInstance(req as { InstanceId: string; InstanceName: string });
+    await modify({
+      InstanceId: bare.instanceId,
+      InstanceName: 'bare',
+      Tags: [{ Key: 'env', Value: 'prod' }],
+    });
+    await modify({ InstanceId: web.instanceId, InstanceName: 'web-1' });
+    await modify({ InstanceId: db.instanceId, InstanceName: 'db-1', Tags: [] });
+    assert.deepEqual(await ids('tag:env', ['prod']), [web.instanceId, bare.instanceId].sort());
+    assert.deepEqual((await byId()).get(db.instanceId), []);
+
+    // Bad tags are refused, at registration and by ModifyRegisterInstance, and change nothing.
+    const eleven = Array.from({ length: 11 }, (_, i) => ({ Key: `k${i}`, Value: '' }));
+    for (const tags of [eleven, [{ Key: '', Value: 'x' }], [{ Key: 'a', Value: 'v'.repeat(256) }]]) {
+      const r = await reg('wire-tag-bad', tags);
+      assert.equal(r.answer.Error?.Code, 'InvalidParameterValue', JSON.stringify(tags).slice(0, 80));
+      await refused(
+        'ModifyRegisterInstance',
+        modify({ InstanceId: bare.instanceId, InstanceName: 'bare', Tags: tags }),
+        'InvalidParameterValue',
+      );
+    }
+    assert.equal((await cq.DescribeRegisterInstances({})).TotalCount, 3);
+    assert.deepEqual((await byId()).get(bare.instanceId), [{ Key: 'env', Value: 'prod' }]);
+  });
+
   test('DeleteRegisterInstance: errors; a deleted instance is disconnected and its signatures refused', async () => {
     const action = 'DeleteRegisterInstance';
     await refused(action, sh.DeleteRegisterInstance({} as { InstanceId: string }), 'MissingParameter');
@@ -637,6 +704,7 @@ describe('DescribeRegisterInstances, ModifyRegisterInstance, DeleteRegisterInsta
       sh.RunCommand({ Content: b64('true'), InstanceIds: [two.instanceId] }),
       'ResourceNotFound.InstanceNotFound',
     );
+    await nextSecond(); // the same DeleteRegisterInstance within one second is a replay
     await refused(
       action,
       sh.DeleteRegisterInstance({ InstanceId: two.instanceId }),
@@ -662,7 +730,7 @@ describe('quotas', () => {
     assert.match(msg, /quota of 2 registration codes/);
     // A disabled code still counts.
     await mine.DisableRegisterCodes({ RegisterCodeIds: [a.id] });
-    await refused('CreateRegisterCode', mine.CreateRegisterCode({}), 'LimitExceeded');
+    await refused('CreateRegisterCode', mine.CreateRegisterCode({ Description: 'again' }), 'LimitExceeded');
     // Other regions and other accounts have their own.
     await newCode(client(small, { ...A, region: 'ap-shanghai' }));
     await newCode(client(small, B));

@@ -83,7 +83,12 @@ const BAD_PARAMETERS: [string, string, string][] = [
 ];
 
 const COS_URLS = ['http://bucket-1250000000.cos.ap-beijing.myqcloud.com', 'bucket-1250000000', 'https://'];
-const COS_PREFIXES = ['/abs', 'a//b', 'a/../b', '..', 'p'.repeat(61)];
+// "." folders too: the store refuses those keys, so such a prefix could only fail later.
+const COS_PREFIXES = ['/abs', 'a//b', 'a/../b', '..', 'p'.repeat(61), '.', './a', 'a/./b', 'a/.'];
+/** A value that fits Parameters but makes the substituted script larger than the Content limit. */
+const FIFTY_KB = JSON.stringify({ a: 'x'.repeat(50_000), b: 'y' });
+/** Parameters text longer than the Content limit. */
+const SEVENTY_KB = JSON.stringify({ a: 'x'.repeat(70_000), b: 'y' });
 
 cases('CreateCommand', [
   ['no CommandName', { Content: content }, 'MissingParameter'],
@@ -175,6 +180,26 @@ cases('CreateCommand', [
     'an empty Username',
     { CommandName: 'x', Content: content, Username: '' },
     'InvalidParameterValue.InvalidUsername',
+  ],
+  [
+    'a Username that reads as an option',
+    { CommandName: 'x', Content: content, Username: '--service=files' },
+    'InvalidParameterValue.InvalidUsername',
+  ],
+  [
+    'DefaultParameters longer than the Content limit',
+    { CommandName: 'x', Content: content, EnableParameter: true, DefaultParameters: SEVENTY_KB },
+    'InvalidParameterValue.TooLong',
+  ],
+  [
+    'DefaultParameterConfs longer than the Content limit',
+    {
+      CommandName: 'x',
+      Content: content,
+      EnableParameter: true,
+      DefaultParameterConfs: [{ ParameterName: 'a', ParameterValue: 'x'.repeat(70_000) }],
+    },
+    'InvalidParameterValue.TooLong',
   ],
   ...COS_URLS.map((u): Case => [
     `OutputCOSBucketUrl ${u}`,
@@ -436,6 +461,11 @@ cases('PreviewReplacedCommandContent', [
     { Content: content, Parameters: text },
     code,
   ]),
+  [
+    'Parameters whose substituted script exceeds the Content limit',
+    { Content: b64('echo {{a}} {{b}}'), Parameters: FIFTY_KB },
+    'InvalidParameterValue.CommandContentInvalid',
+  ],
 ]);
 
 const run = (extra: object) => ({ Content: content, InstanceIds: INSTANCE, ...extra });
@@ -463,6 +493,17 @@ cases('RunCommand', [
     'InvalidParameterValue.InvalidWorkingDirectory',
   ],
   ['a Username with a quote', run({ Username: 'a"b' }), 'InvalidParameterValue.InvalidUsername'],
+  ['a Username that reads as an option', run({ Username: '-x' }), 'InvalidParameterValue.InvalidUsername'],
+  [
+    'Parameters whose substituted script exceeds the Content limit',
+    run({ Content: b64('echo {{a}} {{b}}'), EnableParameter: true, Parameters: FIFTY_KB }),
+    'InvalidParameterValue.CommandContentInvalid',
+  ],
+  [
+    'Parameters longer than the Content limit',
+    run({ Content: b64('echo {{a}} {{b}}'), EnableParameter: true, Parameters: SEVENTY_KB }),
+    'InvalidParameterValue.TooLong',
+  ],
   ...COS_URLS.map((u): Case => [
     `OutputCOSBucketUrl ${u}`,
     run({ OutputCOSBucketUrl: u }),
@@ -545,6 +586,22 @@ cases('InvokeCommand', [
     'ResourceNotFound.CommandNotFound',
   ],
   ['a Username with a space', invoke({ Username: 'a b' }), 'InvalidParameter.InvalidUsername'],
+  [
+    'a Username that reads as an option',
+    invoke({ Username: '--service=files' }),
+    'InvalidParameter.InvalidUsername',
+  ],
+  // CommandContentInvalid and TooLong are not documented for InvokeCommand: their parent answers.
+  [
+    'Parameters whose substituted script exceeds the Content limit',
+    invokeParams({ Parameters: FIFTY_KB }),
+    'InvalidParameterValue',
+  ],
+  [
+    'Parameters longer than the Content limit',
+    invokeParams({ Parameters: SEVENTY_KB }),
+    'InvalidParameterValue',
+  ],
   [
     'a relative WorkingDirectory',
     invoke({ WorkingDirectory: 'x' }),
@@ -763,7 +820,8 @@ describe('limits at the boundary are accepted', () => {
 
   test('RunCommand: 200 instances pass the count check (and then are unknown)', async () => {
     const msg = await expectTatError(
-      tat.RunCommand({ Content: content, InstanceIds: ids('ins', 200) }),
+      // Not the body of the table's case above (the same within one second is a replay).
+      tat.RunCommand({ Content: content, InstanceIds: ids('ins', 200), Description: 'count check' }),
       'ResourceNotFound.InstanceNotFound',
     );
     assert.match(msg, /ins-00000000/);

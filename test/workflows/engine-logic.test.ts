@@ -488,3 +488,88 @@ describe('checks at the start of a run', () => {
       assert.equal(tat.commands.size, 0);
     });
 });
+
+describe('maintenance windows', () => {
+  // Each batch bakes 60 s (skipped time), so each lasts a minute of the run's clock.
+  const minuteBatches: Partial<RolloutOptions> = {
+    shape: { kind: 'batches', batches: [1] },
+    bakeSeconds: 60,
+  };
+
+  test('no batch starts that the longest batch so far says would end after the window', async () => {
+    tat = new FakeTat(fleet(6));
+    const s = await ok(
+      await start(
+        'rollingCommand',
+        { command: cmd('true') },
+        { ...minuteBatches, maintenanceWindow: { durationSeconds: 150 } },
+      ),
+    );
+    // Batch 1 (0-60 s) and batch 2 (60-120 s) fit; a third would end at 180 s > 150 s.
+    assert.equal(s.status, 'window closed');
+    assert.deepEqual(sizes('step.command'), [1, 1]);
+    assert.match(
+      s.window!.closedBecause!,
+      /the longest batch so far took 1 min, so one starting at .* would end after it/,
+    );
+    assert.match(s.note!, /: 4 of 6 target\(s\) not started$/);
+    const left = Object.values(s.targets).filter((t) => t.phase === 'skipped');
+    assert.equal(left.length, 4);
+    for (const t of left) assert.equal(t.reason, `not started: ${s.window!.closedBecause}`);
+    assert.equal(Date.parse(s.window!.endsAt) - Date.parse(s.window!.startsAt), 150_000);
+    assert.deepEqual(tat.deleted, ['cmd-step.command'], 'the run cleans up as any run does');
+  });
+
+  test('no batch starts after the cutoff; without a window the same run does every batch', async () => {
+    tat = new FakeTat(fleet(6));
+    const s = await ok(
+      await start(
+        'rollingCommand',
+        { command: cmd('true') },
+        { ...minuteBatches, maintenanceWindow: { durationSeconds: 600, cutoffSeconds: 480 } },
+      ),
+    );
+    // The cutoff is at 120 s: batches start at 0 and 60 s; the one due at 120 s does not.
+    assert.equal(s.status, 'window closed');
+    assert.deepEqual(sizes('step.command'), [1, 1]);
+    assert.match(s.window!.closedBecause!, /no batch starts after .* \(cutoff 8 min\)$/);
+    tat = new FakeTat(fleet(3));
+    const all = await ok(await start('rollingCommand', { command: cmd('true') }, minuteBatches));
+    assert.equal(all.status, 'succeeded');
+    assert.equal(all.window, undefined);
+  });
+
+  test('window shapes: no wave is admitted once the window refuses one; waves in flight finish', async () => {
+    tat = new FakeTat(fleet(6));
+    const s = await ok(
+      await start(
+        'rollingCommand',
+        { command: cmd('true') },
+        {
+          shape: { kind: 'window', maxConcurrency: 2 },
+          bakeSeconds: 60,
+          maintenanceWindow: { durationSeconds: 150 },
+        },
+      ),
+    );
+    assert.equal(s.status, 'window closed');
+    assert.equal(tat.runs('step.command').size, 4);
+    assert.match(s.note!, /2 of 6 target\(s\) not started/);
+  });
+
+  test('a window whose cutoff is not shorter than it is refused before anything runs', async () => {
+    tat = new FakeTat(fleet(2));
+    const reason = await runFailure(
+      await start(
+        'rollingCommand',
+        { command: cmd('true') },
+        { maintenanceWindow: { durationSeconds: 60, cutoffSeconds: 60 } },
+      ),
+    );
+    assert.match(
+      reason,
+      /invalid rollout options: maintenanceWindow.cutoffSeconds must be shorter than the window/,
+    );
+    assert.equal(tat.commands.size, 0);
+  });
+});

@@ -19,7 +19,8 @@ export interface Control {
   awaitDecision(timeoutMs: number): Promise<boolean>;
 }
 
-const ended = (s: RolloutState) => s.status === 'succeeded' || s.status === 'failed';
+const ended = (s: RolloutState) =>
+  s.status === 'succeeded' || s.status === 'failed' || s.status === 'skipped' || s.status === 'window closed';
 
 function requireActor(a: Actor): void {
   if (!a || typeof a.by !== 'string' || a.by.trim() === '')

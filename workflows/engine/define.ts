@@ -29,6 +29,12 @@ export interface RunbookSpec<S extends z.ZodType = z.ZodType> {
    * since the run keeps it in its history. Runs in the worker when a run starts, and in the CLI.
    */
   build(params: z.output<S>): RunbookDefinition;
+  /**
+   * The task queue its runs go to. Default: the built-in runbooks' queue for them; for a runbook
+   * file's, `<default queue>-<file name>` (workflows/registry.ts). Workers poll the queues of the
+   * runbooks they load, so workers with different runbooks never take each other's runs.
+   */
+  taskQueue?: string;
 }
 
 /** A runbook workflow, carrying its description for the registry. */
@@ -98,7 +104,7 @@ async function definitionOf(input: RunbookInput): Promise<RunbookDefinition> {
 
 /** Runs the workflow code of a run: the definition (built once, or carried), then the rollout. */
 async function runbookRun(spec: RunbookSpec, input: RunbookInput): Promise<RolloutState> {
-  const paths = runPaths();
+  const paths = runPaths(input);
   if (!paths.checkInput) return runRollout(spec.build(input.params), input, paths);
   if (!paths.definitionOnce) {
     // Runs begun before the definition was built once: checked and built here, on every replay.

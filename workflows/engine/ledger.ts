@@ -67,11 +67,10 @@ export class Ledger {
     }
   }
 
-  /** Targets never dispatched because the run stopped. */
-  skipUndispatched(): void {
+  /** Targets never dispatched because the run stopped (or its maintenance window closed). */
+  skipUndispatched(reason = 'not started: the run stopped before its batch'): void {
     for (const t of Object.values(this.state.targets))
-      if (t.phase === 'pending')
-        Object.assign(t, { phase: 'skipped', reason: 'not started: the run stopped before its batch' });
+      if (t.phase === 'pending') Object.assign(t, { phase: 'skipped', reason });
     for (const b of this.state.batches) if (b.status === 'pending') b.status = 'skipped';
   }
 

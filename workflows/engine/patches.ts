@@ -40,3 +40,16 @@ export const LOCAL_CALLS_PATCH = 'local-calls';
  * CVM and Lighthouse instances in one call.
  */
 export const KIND_SPLIT_PATCH = 'kind-split';
+
+/**
+ * Runs a tatflow schedule started record it (the schedule, the time it meant the run for) in their
+ * state, end at once as skipped when they are the second pass of a repeated wall time (DST, a
+ * fixed-time schedule), and leave their outcome in their memo for `tatflow schedule describe`.
+ */
+export const SCHEDULED_RUNS_PATCH = 'scheduled-runs';
+
+/**
+ * A run's maintenance window: no batch starts after the window's cutoff, nor one the run expects
+ * cannot end inside the window; the run ends `window closed` saying what was left.
+ */
+export const MAINTENANCE_WINDOW_PATCH = 'maintenance-window';

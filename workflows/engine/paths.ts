@@ -9,9 +9,12 @@ import {
   DEFINITION_ONCE_PATCH,
   KIND_SPLIT_PATCH,
   LOCAL_CALLS_PATCH,
+  MAINTENANCE_WINDOW_PATCH,
   OFFLINE_GRACE_PATCH,
+  SCHEDULED_RUNS_PATCH,
   STEP_ROLES_PATCH,
 } from './patches.js';
+import type { RunbookInput } from './types.js';
 import { patched } from './versioning.js';
 
 export interface RunPaths {
@@ -27,9 +30,19 @@ export interface RunPaths {
   localCalls: boolean;
   /** Invocations of one instance kind each (else any mix). */
   kindSplit: boolean;
+  /**
+   * A run a tatflow schedule started records the fire (engine/scheduled.ts). Asked only of a first
+   * run whose input has `schedule`; a continued run carries what its first run recorded.
+   */
+  scheduledRuns: boolean;
+  /**
+   * The run's maintenance window is kept (engine/window.ts). Asked only of a first run whose options
+   * have `maintenanceWindow`; a continued run carries the window in its state.
+   */
+  maintenanceWindow: boolean;
 }
 
-export function runPaths(): RunPaths {
+export function runPaths(input: RunbookInput): RunPaths {
   const checkInput = patched(CHECK_INPUT_PATCH);
   const definitionOnce = checkInput && patched(DEFINITION_ONCE_PATCH);
   return {
@@ -39,5 +52,8 @@ export function runPaths(): RunPaths {
     offlineGrace150: patched(OFFLINE_GRACE_PATCH),
     localCalls: patched(LOCAL_CALLS_PATCH),
     kindSplit: patched(KIND_SPLIT_PATCH),
+    scheduledRuns: !input.resume && !!input.schedule && patched(SCHEDULED_RUNS_PATCH),
+    maintenanceWindow:
+      !input.resume && !!input.rollout.maintenanceWindow && patched(MAINTENANCE_WINDOW_PATCH),
   };
 }

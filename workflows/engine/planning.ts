@@ -6,6 +6,7 @@ import { resolveMaxErrors } from './budget.js';
 import { DEFAULT_SHAPE, parseSize, planBatches, resolveConcurrency } from './plan.js';
 import type { MachineOs } from './definition.js';
 import type { BatchState, RolloutOptions, TargetState } from './types.js';
+import { windowProblems } from './window.js';
 
 /** A run refused before it starts: a clear reason, and its failure type. */
 export class PlanRefusal extends Error {
@@ -37,6 +38,8 @@ export function checkOptions(o: RolloutOptions): void {
   }
   if (!o.region) throw bad('region is required');
   if (!o.targets) throw bad('targets are required');
+  const w = o.maintenanceWindow && windowProblems(o.maintenanceWindow);
+  if (w && w.length > 0) throw bad(w.join('; '));
 }
 
 /** What the TAT API said of the resolved targets at plan time. */

@@ -10,6 +10,8 @@
 //   abort.ts      cancelling invocations on abort and after a workflow cancellation
 //   rollback.ts   rollback of the changed targets, in reverse batch order
 //   steps.ts      step roles (step, probe, health, rollback) and their saved-command keys
+//   scheduled.ts  runs a schedule started: the fire they are, a repeated DST fire skipped, the memo
+//   window.ts     the maintenance window the shapes ask at each batch boundary
 
 import * as wf from '@temporalio/workflow';
 import { Canceller } from './abort.js';
@@ -21,11 +23,13 @@ import { Gates } from './gates.js';
 import { noTargets, planRun, checkOptions, PlanRefusal } from './planning.js';
 import type { RunPaths } from './paths.js';
 import { rollBack } from './rollback.js';
+import { ScheduledRun } from './scheduled.js';
 import { runBatches, runWindow } from './shapes.js';
 import { initialState, resumedState } from './state.js';
 import { stepsOf, type RunnableSteps } from './steps.js';
 import type { RolloutState, RunbookDefinition, RunbookInput } from './types.js';
 import { WaveRunner } from './wave.js';
+import { openWindow, settledStatus, WindowGuard } from './window.js';
 
 export class Rollout {
   readonly state: RolloutState;
@@ -35,6 +39,8 @@ export class Rollout {
   private readonly canceller: Canceller;
   private readonly gates: Gates;
   private readonly waves: WaveRunner;
+  private readonly scheduled: ScheduledRun;
+  private readonly window: WindowGuard;
 
   constructor(
     def: RunbookDefinition,
@@ -53,11 +59,15 @@ export class Rollout {
       attachHandlers(this.state, () => this.ctx.changed()),
     );
     this.waves = new WaveRunner(this.ctx, this.steps, this.dispatcher, this.gates);
+    this.scheduled = new ScheduledRun(input, this.state, paths);
+    openWindow(this.state, input, paths);
+    this.window = new WindowGuard(this.ctx);
   }
 
   /** Runs the rollout to its end; throws a non-retryable failure naming the reason when it fails. */
   async run(): Promise<RolloutState> {
     const { state, ctx: run } = this;
+    if (this.scheduled.skipsRepeatedFire()) return this.finish(undefined);
     const polling = run.tracker.run();
     const aborting = this.canceller.watchAbort();
     let cancelled: unknown;
@@ -68,8 +78,8 @@ export class Rollout {
       if (!run.stopped()) {
         state.status = state.paused ? 'paused' : 'running';
         continued = await (state.shapeKind === 'batches'
-          ? runBatches(run, this.gates, this.waves)
-          : runWindow(run, this.gates, this.waves));
+          ? runBatches(run, this.gates, this.waves, this.window)
+          : runWindow(run, this.gates, this.waves, this.window));
       }
     } catch (e) {
       if (wf.isCancellation(e)) {
@@ -160,8 +170,9 @@ export class Rollout {
     );
     if (reason && badRollback.length > 0)
       reason += `; rollback failed on ${badRollback.length} target(s): ${badRollback.map((t) => t.id).join(', ')}`;
-    state.status = reason ? 'failed' : 'succeeded';
+    state.status = reason ? 'failed' : settledStatus(state);
     if (reason) state.reason = reason;
+    this.scheduled.record();
     if (cancelled) throw cancelled;
     if (reason)
       throw wf.ApplicationFailure.create({

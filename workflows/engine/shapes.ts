@@ -9,8 +9,14 @@ import type { Gates } from './gates.js';
 import { DEFAULT_SHAPE, rampUpLimit, resolveConcurrency, type Shape } from './plan.js';
 import type { BatchState } from './types.js';
 import type { WaveRunner } from './wave.js';
+import type { WindowGuard } from './window.js';
 
-export async function runBatches(run: RunContext, gates: Gates, waves: WaveRunner): Promise<boolean> {
+export async function runBatches(
+  run: RunContext,
+  gates: Gates,
+  waves: WaveRunner,
+  window?: WindowGuard,
+): Promise<boolean> {
   const { state, opts } = run;
   const approval = opts.approval ?? {};
   const deadline = gates.watchProgressDeadline();
@@ -20,6 +26,8 @@ export async function runBatches(run: RunContext, gates: Gates, waves: WaveRunne
       if (batch.status !== 'pending') continue;
       const k = batch.index;
       if (run.historyTooLong()) return true;
+      // A batch the maintenance window refuses asks for no approval; one that waited is asked again.
+      if (window && !window.admits()) break;
       if ((k === 0 && approval.beforeStart) || approval.everyBatch || (k === 1 && approval.afterCanary))
         await gates.gate(
           k === 0
@@ -30,17 +38,23 @@ export async function runBatches(run: RunContext, gates: Gates, waves: WaveRunne
         );
       await gates.holdWhilePaused();
       if (run.stopped()) break;
+      if (window && !window.admits()) break;
       await waves.runWave(batch);
       if (run.stopped()) break;
     }
   } finally {
     deadline.cancel();
   }
-  run.ledger.skipUndispatched();
+  run.ledger.skipUndispatched(window?.skipReason());
   return false;
 }
 
-export async function runWindow(run: RunContext, gates: Gates, waves: WaveRunner): Promise<boolean> {
+export async function runWindow(
+  run: RunContext,
+  gates: Gates,
+  waves: WaveRunner,
+  window?: WindowGuard,
+): Promise<boolean> {
   const { state, opts, ledger } = run;
   const shape = (opts.shape ?? DEFAULT_SHAPE) as Extract<Shape, { kind: 'window' | 'rampUp' }>;
   const all = Object.values(state.targets);
@@ -64,6 +78,7 @@ export async function runWindow(run: RunContext, gates: Gates, waves: WaveRunner
         continueAsNew = true;
         break;
       }
+      if (window && !window.admits()) break;
       const seen = run.tick;
       const want = Math.min(queue.length, limit() - running());
       const n = ledger.admit(want);
@@ -87,6 +102,6 @@ export async function runWindow(run: RunContext, gates: Gates, waves: WaveRunner
   } finally {
     deadline.cancel();
   }
-  if (!continueAsNew) ledger.skipUndispatched();
+  if (!continueAsNew) ledger.skipUndispatched(window?.skipReason());
   return continueAsNew;
 }

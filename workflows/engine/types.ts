@@ -107,6 +107,39 @@ export interface RolloutOptions {
   pollIntervalMs?: number;
   /** Continue-as-new once the history has this many events (at a point where nothing is in flight). */
   historyEventLimit?: number;
+  /** A maintenance window: batches start only while the run can finish them inside it (engine/window.ts). */
+  maintenanceWindow?: MaintenanceWindow;
+}
+
+/**
+ * The time a run may change things: from its scheduled start (its start, when no Schedule started
+ * it) for `durationSeconds`. No batch starts in the last `cutoffSeconds`, nor one that the longest
+ * batch of the run so far says would end after the window.
+ */
+export interface MaintenanceWindow {
+  durationSeconds: number;
+  /** Default 0. */
+  cutoffSeconds?: number;
+}
+
+/** What a run started by a tatflow schedule is told about it (the Schedule's action input). */
+export interface ScheduleRef {
+  /** The Schedule's id, `tatflow-<name>`. */
+  id: string;
+  /** The zone its calendars are read in. */
+  timezone: string;
+  /**
+   * Fires of a fixed-time schedule that repeat a wall time it already fired at, an hour (the fold)
+   * before, when clocks went back: such a run ends at once as `skipped`, so the job runs once
+   * (docs/schedules.md, "DST"). Temporal's own fire times, read when the schedule was made.
+   */
+  repeats?: RepeatedFire[];
+}
+
+/** A fire at `at` (ISO 8601) that repeats the wall time of the fire at `first`. */
+export interface RepeatedFire {
+  at: string;
+  first: string;
 }
 
 /** The input of every runbook workflow. */
@@ -120,6 +153,8 @@ export interface RunbookInput<P = unknown> {
    * begun before the `definition-once` patch have none: they rebuild it).
    */
   definition?: RunbookDefinition;
+  /** Set by a tatflow schedule on the runs it starts. */
+  schedule?: ScheduleRef;
 }
 
 export type TargetPhase = 'pending' | 'running' | 'done' | 'skipped';
@@ -163,7 +198,36 @@ export interface Decision {
 }
 
 export type RunStatus =
-  'planning' | 'running' | 'paused' | 'waiting for approval' | 'rolling back' | 'succeeded' | 'failed';
+  | 'planning'
+  | 'running'
+  | 'paused'
+  | 'waiting for approval'
+  | 'rolling back'
+  | 'succeeded'
+  | 'failed'
+  /** A fire of a schedule that did nothing: the second pass of a repeated wall time (`note` says). */
+  | 'skipped'
+  /** Ended without a failure, with targets left because the maintenance window closed (`note` says). */
+  | 'window closed';
+
+/** A run's maintenance window, fixed when it starts (ISO 8601 times). */
+export interface WindowState {
+  startsAt: string;
+  endsAt: string;
+  /** No batch starts from here on (`endsAt` minus the cutoff). */
+  cutoffAt: string;
+  /** When a batch was refused, and why: the window is closed for the rest of the run. */
+  closedAt?: string;
+  closedBecause?: string;
+}
+
+/** The schedule that started a run, and the fire it is. */
+export interface ScheduledState {
+  id: string;
+  /** The time the Schedule meant the run for (ISO 8601). */
+  scheduledAt: string;
+  timezone: string;
+}
 
 export interface BatchState {
   index: number;
@@ -211,6 +275,12 @@ export interface RolloutState {
   progressDeadlineAt?: string;
   /** How many times the run continued as new. */
   generation: number;
+  /** Set on runs a tatflow schedule started. */
+  schedule?: ScheduledState;
+  /** Set on runs with a maintenance window. */
+  window?: WindowState;
+  /** Why a run that did not fail did not do everything (status `skipped` or `window closed`). */
+  note?: string;
   /** Next wave index in window / ramp-up shapes. */
   nextWave: number;
 }
