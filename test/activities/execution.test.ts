@@ -21,7 +21,7 @@ import type { TatClient } from '../../tat/node/client.js';
 import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import { processesMatching, tasksOf, waitFinal } from '../helpers/invocations.js';
 import { client, startTatd, TencentCloudSDKHttpException, type Tatd } from '../../testkit/tatd.js';
-import { waitFor } from '../../testkit/wait.js';
+import { nextSecond, waitFor } from '../../testkit/wait.js';
 import { taskUser, taskDefaults } from '../../testkit/task-user.js';
 
 const ACCOUNT = { secretId: 'AKIDacts', secretKey: 'acts-secret', appId: '1300000101' };
@@ -232,7 +232,9 @@ describe('invokeChunk', () => {
     const input = { region, commandId, instanceIds: ids };
     const first = await run(acts.invokeChunk, input);
     await waitFinal(tat, first.invocationId);
-    // A health check's next attempt: same command, same instances; the run holds the first.
+    // A health check's next attempt: same command, same instances; the run holds the first. In the
+    // next second: the same InvokeCommand within the second of the first is a replay to tatd.
+    await nextSecond();
     const next = await runIn(retryEnv(), acts.invokeChunk, { ...input, known: [first.invocationId] });
     assert.equal(next.reused, false);
     assert.notEqual(next.invocationId, first.invocationId);
