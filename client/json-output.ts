@@ -71,6 +71,8 @@ export const PreviewJson = z.strictObject({
     online: z.array(z.string()),
     offline: z.array(z.string()),
     unknown: z.array(z.string()),
+    /** Of `ids`, those whose agents run Windows (the others: Linux, or not known). */
+    windows: z.array(z.string()),
   }),
   /** Why the run would refuse to start; null when it would start. */
   refused: z.string().nullable(),

@@ -130,7 +130,7 @@ export function previewCommand(registry: RunbookRegistry = builtInRunbooks): Com
         runbook,
         region: s.region,
         taskQueue: registry.taskQueue(runbook, s.taskQueue),
-        targets: { selector: o.targets, ids, ...status },
+        targets: { selector: o.targets, ids, ...status, windows: status.windows ?? [] },
         refused: null,
         plan: null,
         definition,
