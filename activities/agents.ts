@@ -19,24 +19,31 @@ import type {
 type Presence = 'Online' | 'Offline' | 'unknown';
 
 /** The agent status of each id; ids TAT does not know (or that are no instance ids) are `unknown`. */
-async function presenceOf(tat: TatClient, instanceIds: string[]): Promise<Map<string, Presence>> {
+async function presenceOf(
+  tat: TatClient,
+  instanceIds: string[],
+  windows?: Set<string>,
+): Promise<Map<string, Presence>> {
   const ids = unique(instanceIds);
   const presence = new Map<string, Presence>(ids.map((id) => [id, 'unknown']));
   // A malformed id would fail the whole call: it cannot be known, so it is not asked for.
   for (const chunk of slices(ids.filter((id) => instanceKindOf(id) !== undefined))) {
-    const r = await tatCall('DescribeAutomationAgentStatus', () =>
+    const r = await tatCall(tat, 'DescribeAutomationAgentStatus', () =>
       tat.DescribeAutomationAgentStatus({ InstanceIds: chunk, Limit: chunk.length }),
     );
     for (const a of r.AutomationAgentSet ?? [])
-      if (presence.has(a.InstanceId!))
+      if (presence.has(a.InstanceId!)) {
         presence.set(a.InstanceId!, a.AgentStatus === 'Online' ? 'Online' : 'Offline');
+        if (a.Environment === 'Windows') windows?.add(a.InstanceId!);
+      }
   }
   return presence;
 }
 
 export async function agentStatus(tat: TatClient, input: AgentStatusInput): Promise<AgentStatusResult> {
-  const presence = await presenceOf(tat, input.instanceIds);
-  const result: AgentStatusResult = { online: [], offline: [], unknown: [] };
+  const windows = new Set<string>();
+  const presence = await presenceOf(tat, input.instanceIds, windows);
+  const result: AgentStatusResult = { online: [], offline: [], unknown: [], windows: [...windows] };
   for (const [id, p] of presence) {
     if (p === 'Online') result.online.push(id);
     else if (p === 'Offline') result.offline.push(id);
@@ -47,7 +54,7 @@ export async function agentStatus(tat: TatClient, input: AgentStatusInput): Prom
 
 async function onlineInstances(tat: TatClient): Promise<string[]> {
   const agents = await allPages(async (Offset, Limit) => {
-    const r = await tatCall('DescribeAutomationAgentStatus', () =>
+    const r = await tatCall(tat, 'DescribeAutomationAgentStatus', () =>
       tat.DescribeAutomationAgentStatus({
         Filters: [{ Name: 'agent-status', Values: ['Online'] }],
         Offset,
@@ -67,7 +74,7 @@ async function onlineInstances(tat: TatClient): Promise<string[]> {
 async function managedNamed(tat: TatClient, text: string, region: string): Promise<string[]> {
   try {
     const all = await allPages(async (Offset, Limit) => {
-      const r = await tatCall('DescribeRegisterInstances', () =>
+      const r = await tatCall(tat, 'DescribeRegisterInstances', () =>
         tat.DescribeRegisterInstances({ Offset, Limit }),
       );
       return { items: r.RegisterInstanceSet ?? [], total: r.TotalCount ?? 0 };

@@ -3,8 +3,9 @@
 // The workflow calls this from a non-cancellable scope when it aborts or is cancelled.
 
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { TatClient } from '../tat/node/client.js';
-import { classifyTatError } from './errors.js';
+import { errorCode, tatCall } from './errors.js';
 import { unique } from './pages.js';
 import { isFinal, resultsOf, snapshot, type TaskState } from './tasks.js';
 import type { CancelInput, CancelResult } from './types.js';
@@ -15,12 +16,11 @@ import type { CancelInput, CancelResult } from './types.js';
  */
 async function cancelOne(tat: TatClient, invocationId: string): Promise<void> {
   try {
-    await tat.CancelInvocation({ InvocationId: invocationId });
+    await tatCall(tat, 'CancelInvocation', () => tat.CancelInvocation({ InvocationId: invocationId }));
   } catch (e) {
-    const failure = classifyTatError(e, `CancelInvocation ${invocationId}`);
-    if (failure === e) throw e; // a passing fault: retried
+    if (errorCode(e) === undefined || !(e instanceof ApplicationFailure)) throw e; // a passing fault: retried
     const { tasks, missing } = await snapshot(tat, [invocationId]);
-    if (missing.length === 0 && !tasks.every(isFinal)) throw failure;
+    if (missing.length === 0 && !tasks.every(isFinal)) throw e;
   }
 }
 

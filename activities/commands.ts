@@ -1,7 +1,9 @@
 // The saved command of one (run, step). Its name is derived from the run and the step, so a
-// retried activity finds it again by name instead of creating a second one, and its content
-// carries a first line with the `tatflow_key` parameter, so every invocation records in its
-// Parameters which chunk of the step it is (see invoke.ts): the TAT API has no client token.
+// retried activity finds it again by name instead of creating a second one. Its script is the
+// runbook's, as written: a `{{…}}` in it (a Go template, a Helm chart, a heredoc) reaches the
+// machine untouched, unless the step uses TAT's custom parameters (the runbook gives it values), in
+// which case the command is made with EnableParameter and TAT fills the `{{name}}`s it has values
+// for. How a retried invocation is found again without any marker: invoke.ts.
 
 import { createHash } from 'node:crypto';
 import type { TatClient } from '../tat/node/client.js';
@@ -10,10 +12,11 @@ import { badInput, errorCode, tatCall } from './errors.js';
 import { allPages } from './pages.js';
 import type { CleanupInput, CommandSpec, PreparedStep, PrepareStepInput } from './types.js';
 
-/** The custom parameter every step command takes: the idempotency key of an invocation. */
-export const KEY_PARAMETER = 'tatflow_key';
-/** Its default, for the (unused) case of an invocation made without a key. */
-const KEY_DEFAULT = '-';
+/**
+ * The custom parameter that commands made by tatflow before 2026-12 carried on a first comment
+ * line (`# tatflow {{tatflow_key}}`): runs begun then may still find such a command by name.
+ */
+const LEGACY_KEY_PARAMETER = 'tatflow_key';
 
 const NAME_PREFIX = 'tatflow-';
 const NAME_CHARS = /^[A-Za-z0-9_.-]+$/;
@@ -34,11 +37,11 @@ export function stepCommandName(runId: string, step: string): string {
 }
 
 /**
- * The script with the key line added: first, or right after a `#!` line (which must stay first).
- * BAT uses `@REM` so that the line is not echoed before a script's own `@echo off`.
+ * The script as tatflow made step commands before 2026-12: a key line first, or right after a `#!`
+ * line. A command of a run begun then, found again by name, has this content.
  */
-export function markedContent(content: string, type: CommandSpec['commandType'] = 'SHELL'): string {
-  const marker = `${type === 'BAT' ? '@REM' : '#'} tatflow {{${KEY_PARAMETER}}}`;
+export function legacyContent(content: string, type: CommandSpec['commandType'] = 'SHELL'): string {
+  const marker = `${type === 'BAT' ? '@REM' : '#'} tatflow {{${LEGACY_KEY_PARAMETER}}}`;
   const eol = content.includes('\r\n') ? '\r\n' : '\n';
   if (!content.startsWith('#!')) return `${marker}${eol}${content}`;
   const end = content.indexOf('\n');
@@ -54,7 +57,7 @@ type Command = NonNullable<Awaited<ReturnType<TatClient['DescribeCommands']>>['C
 /** The saved command with exactly this name (a `command-name` filter may match more loosely). */
 async function commandNamed(tat: TatClient, name: string): Promise<Command | undefined> {
   const found = await allPages(async (Offset, Limit) => {
-    const r = await tatCall('DescribeCommands', () =>
+    const r = await tatCall(tat, 'DescribeCommands', () =>
       tat.DescribeCommands({ Filters: [{ Name: 'command-name', Values: [name] }], Offset, Limit }),
     );
     return { items: r.CommandSet ?? [], total: r.TotalCount ?? 0 };
@@ -62,28 +65,41 @@ async function commandNamed(tat: TatClient, name: string): Promise<Command | und
   return found.find((c) => c.CommandName === name);
 }
 
+/** Custom parameters are on when the step passes values or the script declares defaults. */
+export const usesParameters = (input: PrepareStepInput): boolean =>
+  input.parameters === true || input.command.defaultParameters !== undefined;
+
 function createRequest(name: string, input: PrepareStepInput) {
   const c = input.command;
-  const defaults = { ...c.defaultParameters, [KEY_PARAMETER]: KEY_DEFAULT };
+  const params = usesParameters(input);
   return {
     CommandName: name,
     Description: `tatflow run ${input.runId}, step ${input.step}`.slice(0, LIMITS.commandDescriptionChars),
-    Content: b64(markedContent(c.content, c.commandType)),
+    Content: b64(c.content),
     CommandType: c.commandType ?? 'SHELL',
-    EnableParameter: true,
-    DefaultParameters: JSON.stringify(defaults),
+    EnableParameter: params,
+    ...(params ? { DefaultParameters: JSON.stringify(c.defaultParameters ?? {}) } : {}),
     ...(c.workingDirectory !== undefined ? { WorkingDirectory: c.workingDirectory } : {}),
     ...(c.timeout !== undefined ? { Timeout: c.timeout } : {}),
     ...(c.username !== undefined ? { Username: c.username } : {}),
   };
 }
 
-/** A command found by name must be the one this step would create; else it is another run's. */
-function checkSame(found: Command, wanted: ReturnType<typeof createRequest>): void {
+/**
+ * A command found by name must be the one this step would create (or the one tatflow made for it
+ * before 2026-12, with its key line and parameters on); else it is another run's.
+ */
+function checkSame(found: Command, wanted: ReturnType<typeof createRequest>, input: PrepareStepInput): void {
   const differs: string[] = [];
-  if (unb64(found.Content ?? '') !== unb64(wanted.Content)) differs.push('content');
+  const content = unb64(found.Content ?? '');
+  const legacy =
+    found.EnableParameter === true &&
+    content === legacyContent(input.command.content, input.command.commandType);
+  if (!legacy) {
+    if (content !== unb64(wanted.Content)) differs.push('content');
+    if ((found.EnableParameter ?? false) !== wanted.EnableParameter) differs.push('EnableParameter');
+  }
   if ((found.CommandType ?? 'SHELL') !== wanted.CommandType) differs.push('command type');
-  if (found.EnableParameter !== true) differs.push('EnableParameter');
   // Settings the step leaves to TAT's defaults are not compared.
   if (wanted.Timeout !== undefined && found.Timeout !== wanted.Timeout) differs.push('timeout');
   if (wanted.WorkingDirectory !== undefined && found.WorkingDirectory !== wanted.WorkingDirectory)
@@ -98,24 +114,22 @@ function checkSame(found: Command, wanted: ReturnType<typeof createRequest>): vo
 }
 
 export async function prepareStep(tat: TatClient, input: PrepareStepInput): Promise<PreparedStep> {
-  if (input.command.defaultParameters && KEY_PARAMETER in input.command.defaultParameters)
-    throw badInput(`The parameter name "${KEY_PARAMETER}" is reserved by tatflow.`);
   const name = stepCommandName(input.runId, input.step);
   const wanted = createRequest(name, input);
   const existing = await commandNamed(tat, name);
   if (existing) {
-    checkSame(existing, wanted);
+    checkSame(existing, wanted, input);
     return { commandId: existing.CommandId! };
   }
   try {
-    const r = await tatCall('CreateCommand', () => tat.CreateCommand(wanted));
+    const r = await tatCall(tat, 'CreateCommand', () => tat.CreateCommand(wanted));
     return { commandId: r.CommandId! };
   } catch (e) {
     // Made meanwhile by an attempt whose answer was lost or that runs concurrently: use it.
     if (errorCode(e) !== 'InvalidParameterValue.CommandNameDuplicated') throw e;
     const again = await commandNamed(tat, name);
     if (!again) throw e;
-    checkSame(again, wanted);
+    checkSame(again, wanted, input);
     return { commandId: again.CommandId! };
   }
 }
@@ -124,7 +138,7 @@ export async function prepareStep(tat: TatClient, input: PrepareStepInput): Prom
 export async function deleteCommands(tat: TatClient, input: CleanupInput): Promise<void> {
   for (const id of input.commandIds) {
     try {
-      await tatCall('DeleteCommand', () => tat.DeleteCommand({ CommandId: id }));
+      await tatCall(tat, 'DeleteCommand', () => tat.DeleteCommand({ CommandId: id }));
     } catch (e) {
       if (errorCode(e) !== 'ResourceNotFound.CommandNotFound') throw e;
     }

@@ -50,14 +50,14 @@ const osOf = (v: string | undefined): 'Linux' | 'Windows' | undefined =>
 /** Every instance of the region the TAT endpoint knows: agents first, in the API's order. */
 export async function describeFleet(tat: TatClient): Promise<Fleet> {
   const agents = await allPages(async (Offset, Limit) => {
-    const r = await tatCall('DescribeAutomationAgentStatus', () =>
+    const r = await tatCall(tat, 'DescribeAutomationAgentStatus', () =>
       tat.DescribeAutomationAgentStatus({ Offset, Limit }),
     );
     return { items: r.AutomationAgentSet ?? [], total: r.TotalCount ?? 0 };
   });
   let managedListed = true;
   const managed = await allPages(async (Offset, Limit) => {
-    const r = await tatCall('DescribeRegisterInstances', () =>
+    const r = await tatCall(tat, 'DescribeRegisterInstances', () =>
       tat.DescribeRegisterInstances({ Offset, Limit }),
     );
     return { items: r.RegisterInstanceSet ?? [], total: r.TotalCount ?? 0 };

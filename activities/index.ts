@@ -6,7 +6,7 @@ import { agentStatus, resolveTargets, waitReboot } from './agents.js';
 import { cancelInvocations } from './cancel.js';
 import { clientsFor, type ActivitiesConfig } from './clients.js';
 import { deleteCommands, prepareStep } from './commands.js';
-import { invokeChunk, openInvocations } from './invoke.js';
+import { invokeChunk, openInvocations, type InvokeHooks } from './invoke.js';
 import { pollTasks } from './poll.js';
 import type {
   AgentStatusInput,
@@ -26,14 +26,16 @@ import type {
 } from './types.js';
 
 export type { ActivitiesConfig } from './clients.js';
+export type { InvokeHooks } from './invoke.js';
 
-export function createActivities(config: ActivitiesConfig) {
+/** `hooks`: test seams for fault injection (never set in production). */
+export function createActivities(config: ActivitiesConfig, hooks: { invoke?: InvokeHooks } = {}) {
   const tat = clientsFor(config);
   return {
     /** The saved command of a (run, step), created once and found again by name. */
     prepareStep: (i: PrepareStepInput): Promise<PreparedStep> => prepareStep(tat(i.region), i),
-    /** One invocation of a step on ≤100 instances, made at most once per key. */
-    invokeChunk: (i: InvokeChunkInput): Promise<InvokedChunk> => invokeChunk(tat(i.region), i),
+    /** One invocation of a step on ≤100 instances of one kind, made once whatever the retries. */
+    invokeChunk: (i: InvokeChunkInput): Promise<InvokedChunk> => invokeChunk(tat(i.region), i, hooks.invoke),
     /** Waits until one more task (`any`) or every task (`all`) is final; heartbeats. */
     pollTasks: (i: PollTasksInput): Promise<PollTasksResult> => pollTasks(tat(i.region), i),
     /** Cancels invocations and waits (bounded) until their tasks are final; heartbeats. */

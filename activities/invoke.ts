@@ -1,49 +1,108 @@
-// One invocation of a step's command on a chunk of instances, made at most once per key. Before
-// invoking, the invocations already made of the command are searched for one whose recorded
-// Parameters carry this key: a retry after a lost answer, a worker crash or a TAT outage finds it
-// and returns it instead of running the command a second time.
+// One invocation of a step's command on a chunk of instances, made once per activity, with nothing
+// TAT does not record by itself: no custom parameter, no marker in the script (docs/runbooks.md,
+// "Idempotency").
+//
+// TAT's InvokeCommand takes no client token, and an invocation carries no name or tag; but TAT
+// records each invocation's command, instances and creation time. A first attempt just invokes. A
+// retried attempt (attempt > 1: an earlier one lost its answer, its worker died, TAT failed
+// mid-call) first looks for what an earlier attempt made: an invocation of this command whose
+// instances are exactly this chunk, created after the activity was first scheduled (less
+// LOOKBACK_MS for TAT's whole-second times and clock differences), and none the run already holds
+// for the same chunk (`known`: a health check's earlier attempts run the same command on the same
+// instances). Found: it is returned, and nothing is invoked again.
+//
+// The look and the call are two requests, and an attempt Temporal has given up (it stalled past its
+// heartbeat timeout) may still be running while its retry invokes. So:
+//  - right before sending, an attempt checks it is still certainly the current one (errors.ts,
+//    `aliveUntil`); if not, it does not invoke;
+//  - after the call, an attempt that cannot be sure it was current when TAT created its invocation
+//    (a retry, whose predecessors may still be running; or an answer that came back after its
+//    liveness ran out, e.g. a request held up on the way) looks again; if another invocation of
+//    the chunk was made before its own, it cancels its own at once (still PENDING or DELIVERING,
+//    it ends CANCELLED: nothing ran) and returns the earlier one. Both attempts order the
+//    invocations the same way (creation time, then id), so exactly one survives.
 
+import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
 import type { TatClient } from '../tat/node/client.js';
-import { KEY_PARAMETER } from './commands.js';
-import { badInput, tatCall } from './errors.js';
-import { allPages, IDS_PER_CALL, unique } from './pages.js';
+import { aliveUntil, badInput, heartbeat, tatCall } from './errors.js';
+import { allPages, IDS_PER_CALL, slices, unique } from './pages.js';
+import { watchTasks } from './poll.js';
 import type { InvokeChunkInput, InvokedChunk } from './types.js';
 
-/** Keys go into a comment line of the script: no newline, no braces, nothing a shell would read. */
-const KEY_FORMAT = /^[A-Za-z0-9._:-]{1,64}$/;
+/** How far before the activity's first scheduling an earlier attempt's invocation may seem made. */
+export const LOOKBACK_MS = 60_000;
+
+/** Test seams (fault injection): never set in production. */
+export interface InvokeHooks {
+  /** Runs right before the liveness check and InvokeCommand. */
+  beforeInvoke?: (input: InvokeChunkInput, attempt: number) => Promise<void>;
+}
 
 type Invocation = NonNullable<Awaited<ReturnType<TatClient['DescribeInvocations']>>['InvocationSet']>[number];
-
-function keyOf(inv: Invocation): string | undefined {
-  try {
-    const p = JSON.parse(inv.Parameters || '{}') as Record<string, unknown>;
-    const key = p[KEY_PARAMETER];
-    return typeof key === 'string' ? key : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const sameSet = (a: string[], b: string[]) =>
   a.length === b.length && [...a].sort().join(',') === [...b].sort().join(',');
 
-/** Every invocation made of `commandId`. */
-function invocationsOf(tat: TatClient, commandId: string): Promise<Invocation[]> {
-  return allPages(async (Offset, Limit) => {
-    const r = await tatCall('DescribeInvocations', () =>
-      tat.DescribeInvocations({ Filters: [{ Name: 'command-id', Values: [commandId] }], Offset, Limit }),
-    );
-    return { items: r.InvocationSet ?? [], total: r.TotalCount ?? 0 };
-  });
+/** TAT times are ISO 8601 (whole seconds); an unreadable one counts as recent (never skipped). */
+const timeOf = (t: string | null | undefined) => {
+  const ms = Date.parse(t ?? '');
+  return Number.isFinite(ms) ? ms : Infinity;
+};
+
+interface Made {
+  invocationId: string;
+  created: number;
 }
 
-/** The invocation of `commandId` made with `key`, if any. */
-async function invocationWithKey(
+/**
+ * Invocations of the command on exactly the chunk, created at or after `since`, not in `known`,
+ * earliest first. Any invocation of exactly the chunk has a task on its first instance, so one
+ * filtered DescribeInvocationTasks finds them all, and one DescribeInvocations reads their
+ * instance sets.
+ */
+async function chunkInvocations(
   tat: TatClient,
-  commandId: string,
-  key: string,
-): Promise<Invocation | undefined> {
-  return (await invocationsOf(tat, commandId)).find((inv) => keyOf(inv) === key);
+  input: InvokeChunkInput,
+  since: number,
+  known: Set<string>,
+): Promise<Made[]> {
+  const first = input.instanceIds[0]!;
+  const tasks = await allPages(async (Offset, Limit) => {
+    const r = await tatCall(tat, 'DescribeInvocationTasks', () =>
+      tat.DescribeInvocationTasks({
+        Filters: [
+          { Name: 'command-id', Values: [input.commandId] },
+          { Name: 'instance-id', Values: [first] },
+        ],
+        HideOutput: true,
+        Offset,
+        Limit,
+      }),
+    );
+    return { items: r.InvocationTaskSet ?? [], total: r.TotalCount ?? 0 };
+  });
+  const candidates = unique(
+    tasks
+      .filter((t) => timeOf(t.CreatedTime) >= since && !known.has(t.InvocationId ?? ''))
+      .map((t) => t.InvocationId!),
+  );
+  const found: Invocation[] = [];
+  for (const ids of slices(candidates)) {
+    const r = await tatCall(tat, 'DescribeInvocations', () =>
+      tat.DescribeInvocations({ InvocationIds: ids, Limit: ids.length }),
+    );
+    found.push(...(r.InvocationSet ?? []));
+  }
+  return found
+    .filter((inv) =>
+      sameSet(
+        (inv.InvocationTaskBasicInfoSet ?? []).map((t) => t.InstanceId ?? ''),
+        input.instanceIds,
+      ),
+    )
+    .map((inv) => ({ invocationId: inv.InvocationId!, created: timeOf(inv.CreatedTime) }))
+    .sort((a, b) => a.created - b.created || a.invocationId.localeCompare(b.invocationId));
 }
 
 function checkInput(input: InvokeChunkInput): void {
@@ -52,36 +111,90 @@ function checkInput(input: InvokeChunkInput): void {
   if (n > IDS_PER_CALL)
     throw badInput(`invokeChunk: ${n} instances; at most ${IDS_PER_CALL} go into one invocation.`);
   if (unique(input.instanceIds).length !== n) throw badInput('invokeChunk: an instance id is given twice.');
-  if (!KEY_FORMAT.test(input.key))
-    throw badInput(`invokeChunk: the key "${input.key}" is not 1-64 characters of [A-Za-z0-9._:-].`);
-  if (input.parameters && KEY_PARAMETER in input.parameters)
-    throw badInput(`invokeChunk: the parameter name "${KEY_PARAMETER}" is reserved by tatflow.`);
 }
 
-export async function invokeChunk(tat: TatClient, input: InvokeChunkInput): Promise<InvokedChunk> {
-  checkInput(input);
-  const existing = await invocationWithKey(tat, input.commandId, input.key);
-  if (existing) {
-    const targets = (existing.InvocationTaskBasicInfoSet ?? []).map((t) => t.InstanceId ?? '');
-    if (!sameSet(targets, input.instanceIds))
-      throw badInput(
-        `Invocation ${existing.InvocationId} already has the key "${input.key}" for other instances ` +
-          `(${targets.join(', ')}): a key must name one chunk.`,
-        'tatflow.KeyConflict',
-      );
-    return { invocationId: existing.InvocationId!, reused: true };
+function activityInfo(): Context['info'] | undefined {
+  try {
+    return Context.current().info;
+  } catch {
+    return undefined;
   }
-  const r = await tatCall('InvokeCommand', () =>
-    tat.InvokeCommand({
-      CommandId: input.commandId,
-      InstanceIds: input.instanceIds,
-      Parameters: JSON.stringify({ ...input.parameters, [KEY_PARAMETER]: input.key }),
-    }),
+}
+
+/** The attempt has outlived its certain liveness: Temporal may have handed the activity to a retry. */
+const stale = () =>
+  ApplicationFailure.retryable(
+    'this attempt went without a heartbeat for longer than its heartbeat timeout, so a retry may ' +
+      'already be invoking: not invoking from here',
+    'tatflow.StaleAttempt',
   );
-  return { invocationId: r.InvocationId!, reused: false };
+
+export async function invokeChunk(
+  tat: TatClient,
+  input: InvokeChunkInput,
+  hooks: InvokeHooks = {},
+): Promise<InvokedChunk> {
+  checkInput(input);
+  heartbeat();
+  const info = activityInfo();
+  const attempt = info?.attempt ?? 1;
+  const since = (info?.scheduledTimestampMs ?? Date.now()) - LOOKBACK_MS;
+  const known = new Set(input.known ?? []);
+  const done = async (invocationId: string, reused: boolean): Promise<InvokedChunk> => {
+    const out: InvokedChunk = { invocationId, reused };
+    if (input.watch) out.finished = await watchTasks(tat, invocationId, input.watch);
+    return out;
+  };
+
+  if (attempt > 1) {
+    const earlier = await chunkInvocations(tat, input, since, known);
+    if (earlier.length > 0) return done(earlier[0]!.invocationId, true);
+  }
+  await hooks.beforeInvoke?.(input, attempt);
+  let certainUntil = 0;
+  const r = await tatCall(
+    tat,
+    'InvokeCommand',
+    () =>
+      tat.InvokeCommand({
+        CommandId: input.commandId,
+        InstanceIds: input.instanceIds,
+        ...(input.parameters ? { Parameters: JSON.stringify(input.parameters) } : {}),
+      }),
+    {
+      beforeSend: () => {
+        heartbeat();
+        certainUntil = aliveUntil();
+        if (Date.now() >= certainUntil) throw stale();
+      },
+    },
+  );
+  const mine = r.InvocationId!;
+  if (attempt === 1 && Date.now() < certainUntil) return done(mine, false);
+
+  // Another attempt of this activity may have invoked too: the earliest invocation stays.
+  const all = await chunkInvocations(tat, input, since, known);
+  const first = all[0];
+  if (!first || first.invocationId === mine) return done(mine, false);
+  await tatCall(tat, 'CancelInvocation', () => tat.CancelInvocation({ InvocationId: mine }));
+  Context.current().log.warn('cancelled a second invocation of the same chunk made by a late attempt', {
+    cancelled: mine,
+    kept: first.invocationId,
+  });
+  return done(first.invocationId, true);
 }
 
 const OPEN_INVOCATION_STATUSES = new Set(['PENDING', 'RUNNING', 'CANCELLING']);
+
+/** Every invocation made of `commandId`. */
+function invocationsOf(tat: TatClient, commandId: string): Promise<Invocation[]> {
+  return allPages(async (Offset, Limit) => {
+    const r = await tatCall(tat, 'DescribeInvocations', () =>
+      tat.DescribeInvocations({ Filters: [{ Name: 'command-id', Values: [commandId] }], Offset, Limit }),
+    );
+    return { items: r.InvocationSet ?? [], total: r.TotalCount ?? 0 };
+  });
+}
 
 /**
  * Invocations of these commands that are not final: what a run made, including one whose

@@ -8,7 +8,7 @@ import type { TatClient } from '../tat/node/client.js';
 import { badInput } from './errors.js';
 import { unique } from './pages.js';
 import { isFinal, resultsOf, snapshot } from './tasks.js';
-import type { PollTasksInput, PollTasksResult } from './types.js';
+import type { OutputCapture, PollTasksInput, PollTasksResult, TaskResult } from './types.js';
 
 export async function pollTasks(tat: TatClient, input: PollTasksInput): Promise<PollTasksResult> {
   const invocationIds = unique(input.invocationIds);
@@ -32,5 +32,31 @@ export async function pollTasks(tat: TatClient, input: PollTasksInput): Promise<
     }
     ctx.heartbeat({ final: tasks.length - open.length, open: open.length });
     await ctx.sleep(input.pollIntervalMs);
+  }
+}
+
+/**
+ * Looks at one new invocation's tasks every `pollIntervalMs` for up to `waitMs` (the first look
+ * after one interval: tasks just handed to their agents cannot have ended), until every task is
+ * final; returns those that are. Part of invokeChunk, so that a quick step needs no poll activity
+ * and no workflow task of its own.
+ */
+export async function watchTasks(
+  tat: TatClient,
+  invocationId: string,
+  o: { waitMs: number; pollIntervalMs: number; output: OutputCapture },
+): Promise<TaskResult[]> {
+  const ctx = Context.current();
+  const until = Date.now() + o.waitMs;
+  for (;;) {
+    const wait = Math.min(o.pollIntervalMs, until - Date.now());
+    if (wait > 0) {
+      ctx.heartbeat();
+      await ctx.sleep(wait);
+    }
+    const { tasks } = await snapshot(tat, [invocationId]);
+    const final = tasks.filter(isFinal);
+    if ((tasks.length > 0 && final.length === tasks.length) || Date.now() >= until)
+      return resultsOf(tat, final, o.output);
   }
 }

@@ -31,7 +31,7 @@ export async function snapshot(tat: TatClient, invocationIds: string[]): Promise
   const tasks: TaskState[] = [];
   const seen = new Set<string>();
   for (const ids of slices(invocationIds)) {
-    const r = await tatCall('DescribeInvocations', () =>
+    const r = await tatCall(tat, 'DescribeInvocations', () =>
       tat.DescribeInvocations({ InvocationIds: ids, Limit: ids.length }),
     );
     for (const inv of r.InvocationSet ?? []) {
@@ -69,7 +69,7 @@ type Task = NonNullable<
 async function describeTasks(tat: TatClient, taskIds: string[], withOutput: boolean): Promise<Task[]> {
   const out: Task[] = [];
   for (const ids of slices(taskIds)) {
-    const r = await tatCall('DescribeInvocationTasks', () =>
+    const r = await tatCall(tat, 'DescribeInvocationTasks', () =>
       tat.DescribeInvocationTasks({ InvocationTaskIds: ids, Limit: ids.length, HideOutput: !withOutput }),
     );
     out.push(...(r.InvocationTaskSet ?? []));
@@ -102,6 +102,21 @@ function resultOf(t: Task, capture: OutputCapture, budget: OutputBudget): TaskRe
   return result;
 }
 
+/** A task that succeeded, from its status alone (its times are not fetched). */
+function successOf(t: TaskState): TaskResult {
+  return {
+    instanceId: t.instanceId,
+    invocationId: t.invocationId,
+    taskId: t.taskId,
+    status: 'SUCCESS',
+    outcome: 'succeeded',
+    exitCode: 0,
+    started: true,
+    startTime: null,
+    endTime: null,
+  };
+}
+
 /** The results of final tasks, with output excerpts as `capture` asks. */
 export async function resultsOf(
   tat: TatClient,
@@ -109,9 +124,15 @@ export async function resultsOf(
   capture: OutputCapture,
 ): Promise<TaskResult[]> {
   if (tasks.length === 0) return [];
-  // Outputs are fetched only for the tasks that want one (up to 24 KB each on the wire).
+  // Outputs are fetched only for the tasks that want one (up to 24 KB each on the wire); a task
+  // that succeeded and whose output is not wanted needs no details at all (exit code 0, started).
   const withOutput = tasks.filter((t) => wantsOutput(capture, t.status)).map((t) => t.taskId);
-  const without = tasks.filter((t) => !wantsOutput(capture, t.status)).map((t) => t.taskId);
+  const plainSuccess = new Set(
+    tasks.filter((t) => t.status === 'SUCCESS' && !wantsOutput(capture, t.status)).map((t) => t.taskId),
+  );
+  const without = tasks
+    .filter((t) => !wantsOutput(capture, t.status) && !plainSuccess.has(t.taskId))
+    .map((t) => t.taskId);
   const details = [
     ...(await describeTasks(tat, withOutput, true)),
     ...(await describeTasks(tat, without, false)),
@@ -119,6 +140,7 @@ export async function resultsOf(
   const byId = new Map(details.map((d) => [d.InvocationTaskId!, d]));
   const budget = new OutputBudget(OUTPUT_BUDGET_BYTES);
   return tasks.flatMap((t) => {
+    if (plainSuccess.has(t.taskId)) return [successOf(t)];
     const d = byId.get(t.taskId);
     return d ? [resultOf(d, capture, budget)] : [];
   });

@@ -28,6 +28,12 @@ export interface PrepareStepInput extends TatLocation {
   /** Short step key (`main`, `health`, `rollback`, `probe` ...). */
   step: string;
   command: CommandSpec;
+  /**
+   * The step passes values for custom parameters (`{{name}}`) when invoked: the command is made
+   * with EnableParameter (so are commands whose `defaultParameters` are given). Otherwise the
+   * script runs as written, `{{…}}` included.
+   */
+  parameters?: boolean;
 }
 export interface PreparedStep {
   commandId: string;
@@ -36,16 +42,29 @@ export interface PreparedStep {
 /** One invocation of a prepared step on at most 100 instances. */
 export interface InvokeChunkInput extends TatLocation {
   commandId: string;
+  /** One kind of instance (`ins-`, `lhins-` or `rins-`): TAT refuses some mixes in one call. */
   instanceIds: string[];
-  /** Identifies this invocation within the step (`b3.c0.a1`: batch, chunk, attempt); idempotency key. */
-  key: string;
-  /** Values for the command's custom parameters. */
+  /** Values for the command's custom parameters (only for a command made with them on). */
   parameters?: Record<string, string>;
+  /**
+   * Invocations of this command on exactly these instances that the run already holds (a health
+   * check's earlier attempts): a retried attempt never takes one of them for its own.
+   */
+  known?: string[];
+  /**
+   * After invoking, look at the tasks at once and every `pollIntervalMs` for up to `waitMs`, and
+   * return those that ended: a quick step then needs no poll of its own (one workflow task less).
+   */
+  watch?: { waitMs: number; pollIntervalMs: number; output: OutputCapture };
+  /** Runs begun before 2026-12 passed an idempotency key here; it is not used any more. */
+  key?: string;
 }
 export interface InvokedChunk {
   invocationId: string;
-  /** True when an invocation with this key already existed (a retried activity). */
+  /** True when a retried attempt found the invocation an earlier attempt made. */
   reused: boolean;
+  /** With `watch`: the tasks that ended while the activity watched. */
+  finished?: TaskResult[];
 }
 
 /** Which outputs come back with a final task. */
@@ -75,6 +94,7 @@ export interface TaskResult {
   output?: string;
   /** Bytes of output the task had in total (before the excerpt). */
   outputBytes?: number;
+  /** When the task ran (not fetched for tasks that succeeded without their output asked for). */
   startTime: string | null;
   endTime: string | null;
   /** Error text TAT gave (START_FAILED, DELIVER_FAILED ...). */
@@ -108,6 +128,11 @@ export interface AgentStatusResult {
   offline: string[];
   /** Ids TAT does not know at all. */
   unknown: string[];
+  /**
+   * Known instances whose agent runs on Windows (the rest run Linux): SHELL scripts cannot run
+   * there, POWERSHELL and BAT only there. Absent in results recorded before it was asked.
+   */
+  windows?: string[];
 }
 
 /** How a run picks its targets, resolved through the TAT API only. */

@@ -1,8 +1,8 @@
 // Runbook overhead benchmark (issue: "runbook overhead"): `rollingCommand` of `true` over 50
 // agents in 10 batches, against the same 10 batches driven by a plain loop of SDK InvokeCommand +
 // DescribeInvocations polling in this script, side by side in one run, both polling at the same
-// interval, default (non-strict) error budget. Aim: the runbook takes at most 1.5× the plain loop
-// and under 200 ms of overhead per batch.
+// interval, default (non-strict) error budget. Aim (issue 13, at 100 ms polls): the runbook takes
+// at most 1.2× the plain loop, at most 20 ms of overhead per batch.
 //
 // Everything it needs is started here and stopped on exit, failure included: a Temporal dev
 // server (in memory), tatd (child process), one agent process serving every identity (--fleet),
@@ -57,8 +57,8 @@ const BATCH_SIZE = AGENTS / BATCHES;
 const TASK_USER = args.user ?? (userInfo().uid === 0 ? 'nobody' : userInfo().username);
 const ACCOUNT = { secretId: 'AKIDrunbook', secretKey: 'runbook-secret', appId: '1500000002' };
 const REGION = 'ap-guangzhou';
-const AIM_RATIO = 1.5;
-const AIM_PER_BATCH_MS = 200;
+const AIM_RATIO = 1.2;
+const AIM_PER_BATCH_MS = 20;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => {
@@ -318,9 +318,9 @@ function report(plain: PlainRound[], runbook: RunbookRound[]): void {
   const plainWaits = plain.map((x) => x.batches.reduce((n, b) => n + b.polls - 1, 0));
   const runbookWaits = runbook.map((x) => {
     const polls = x.history.activities.filter((a) => a.type === 'pollTasks').length;
-    const invokes = x.history.activities.filter((a) => a.type === 'invokeChunk').length;
-    // invokeChunk makes one DescribeInvocations (its key lookup); each pollTasks one per look.
-    return (x.calls.get('DescribeInvocations')?.n ?? 0) - invokes - polls;
+    // Each look of invokeChunk's watch follows a wait of up to one interval; each pollTasks looks
+    // once at its start, then after each wait.
+    return (x.calls.get('DescribeInvocations')?.n ?? 0) - polls;
   });
   const net = P.map(
     (p, i) => (R[i]! - POLL_MS * runbookWaits[i]! - (p - POLL_MS * plainWaits[i]!)) / BATCHES,
@@ -364,7 +364,7 @@ function report(plain: PlainRound[], runbook: RunbookRound[]): void {
           '',
           '',
           `≤ ${AIM_RATIO}: ${ratio <= AIM_RATIO ? 'met' : 'NOT met'}`,
-          `< ${AIM_PER_BATCH_MS} ms: ${perBatch < AIM_PER_BATCH_MS ? 'met' : 'NOT met'}`,
+          `≤ ${AIM_PER_BATCH_MS} ms: ${perBatch <= AIM_PER_BATCH_MS ? 'met' : 'NOT met'}`,
           '',
           '',
         ],
@@ -447,7 +447,10 @@ function report(plain: PlainRound[], runbook: RunbookRound[]): void {
   const wftAfter = (type: string) =>
     runbook.flatMap((x) => (x.history.workflowTasksAfter.get(type) ?? []).map((w) => w.queued + w.running));
   const steps: [string, number[]][] = [
-    ['activity invokeChunk (key lookup + InvokeCommand)', acts1('invokeChunk')],
+    [
+      `activity invokeChunk (InvokeCommand, then its tasks watched up to ${POLL_MS} ms)`,
+      acts1('invokeChunk'),
+    ],
     ['workflow task after it (queued + running)', wftAfter('invokeChunk')],
     [`activity pollTasks (${POLL_MS} ms per wait included)`, acts1('pollTasks')],
     ['workflow task after it (queued + running)', wftAfter('pollTasks')],
@@ -490,6 +493,12 @@ function report(plain: PlainRound[], runbook: RunbookRound[]): void {
         return [a, f(plain, 'n'), f(plain, 'ms'), f(runbook, 'n'), f(runbook, 'ms')];
       }),
     ),
+  );
+  const perTarget = (xs: { calls: Calls }[]) =>
+    (median(xs.map((x) => [...x.calls.values()].reduce((n, c) => n + c.n, 0))) / AGENTS).toFixed(2);
+  console.log(
+    `TAT API calls per target (all actions, median round / ${AGENTS} targets): ` +
+      `plain ${perTarget(plain)}, runbook ${perTarget(runbook)}`,
   );
 }
 

@@ -1,9 +1,12 @@
 // TAT API credentials for the commands that call the API (`worker`, `preview`, `instances`), from
 // the usual places, in order:
-//   1. `--credentials-file FILE`: a JSON file {"secretId", "secretKey", "token"?}. A file, not
-//      `--secret-id`/`--secret-key` flags: a command line is readable by every local user (ps,
-//      /proc/<pid>/cmdline) while a file can be kept to its owner, so the file must be mode 0600
-//      (like ssh's keys, one readable by others is refused, saying how to fix it);
+//   1. `--credentials-file FILE` (or TATFLOW_CREDENTIALS_FILE): a JSON file {"secretId",
+//      "secretKey", "token"?}, or the `Credentials` object of STS ({"TmpSecretId", "TmpSecretKey",
+//      "Token"}). A file, not `--secret-id`/`--secret-key` flags: a command line is readable by
+//      every local user (ps, /proc/<pid>/cmdline) while a file can be kept to its owner, so the file
+//      must be mode 0600 (like ssh's keys, one readable by others is refused, saying how to fix it).
+//      The worker reads it again whenever it changes (renewed temporary credentials:
+//      activities/credentials.ts);
 //   2. TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (and TENCENTCLOUD_SESSION_TOKEN for a
 //      temporary key), the variables Tencent Cloud's own tools read;
 //   3. the dev system's `.tatflow/dev/credentials.json` (written by `tatflow dev`, mode 0600).
@@ -12,6 +15,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { credentialsOf } from '../activities/credentials.js';
 
 export const DEV_CREDENTIALS_FILE = '.tatflow/dev/credentials.json';
 
@@ -24,6 +28,8 @@ export interface TatCredentials {
   source: string;
   /** They are the `tatflow dev` system's own (so its endpoint goes with them). */
   dev: boolean;
+  /** The credentials file they came from (absolute), when the user gave one. */
+  file?: string;
 }
 
 const CredentialsFile = z.object({
@@ -45,12 +51,14 @@ function readCredentialsFile(file: string, label: string): Omit<TatCredentials, 
     throw new Error(`${label} ${file} is not JSON: ${(e as Error).message}`);
   }
   const r = CredentialsFile.safeParse(json);
-  if (!r.success)
-    throw new Error(
-      `${label} ${file}: ${r.error.issues.map((i) => `${i.path.join('.') || 'the file'} ${i.message}`).join('; ')} ` +
-        '(expected {"secretId": "AKID…", "secretKey": "…", "token": "…" (only for a temporary key)})',
-    );
-  return r.data;
+  if (r.success) return r.data;
+  const sts = credentialsOf(json);
+  if (sts) return sts;
+  throw new Error(
+    `${label} ${file}: ${r.error.issues.map((i) => `${i.path.join('.') || 'the file'} ${i.message}`).join('; ')} ` +
+      '(expected {"secretId": "AKID…", "secretKey": "…", "token": "…" (only for a temporary key)}, ' +
+      'or STS\'s {"TmpSecretId": "…", "TmpSecretKey": "…", "Token": "…"})',
+  );
 }
 
 /** The dev system's key pair, if `tatflow dev` ran in this directory. */
@@ -69,11 +77,13 @@ export function tatCredentials(
   flags: { credentialsFile?: string | undefined },
   env: NodeJS.ProcessEnv = process.env,
 ): TatCredentials {
-  if (flags.credentialsFile !== undefined) {
-    const file = resolve(flags.credentialsFile);
-    if (!existsSync(file)) throw new Error(`--credentials-file ${file}: not found`);
-    const c = readCredentialsFile(file, '--credentials-file');
-    return { ...c, source: `--credentials-file ${file}`, dev: c.secretId === devCredentials()?.secretId };
+  const given = flags.credentialsFile ?? env.TATFLOW_CREDENTIALS_FILE;
+  if (given !== undefined) {
+    const label = flags.credentialsFile !== undefined ? '--credentials-file' : 'TATFLOW_CREDENTIALS_FILE';
+    const file = resolve(given);
+    if (!existsSync(file)) throw new Error(`${label} ${file}: not found`);
+    const c = readCredentialsFile(file, label);
+    return { ...c, source: `${label} ${file}`, dev: c.secretId === devCredentials()?.secretId, file };
   }
   const id = env.TENCENTCLOUD_SECRET_ID;
   const key = env.TENCENTCLOUD_SECRET_KEY;
@@ -97,7 +107,7 @@ export function tatCredentials(
   throw new Error(
     [
       'no TAT API credentials; looked, in order, at:',
-      '  --credentials-file FILE: not given',
+      '  --credentials-file FILE: not given (nor TATFLOW_CREDENTIALS_FILE)',
       '  TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY: not set',
       `  ${devFile}: not found (\`tatflow dev\` writes it)`,
       'give a credentials file (JSON {"secretId": "AKID…", "secretKey": "…"}, mode 0600), set the variables, or run `tatflow dev` in this directory first',

@@ -71,6 +71,8 @@ export const PreviewJson = z.strictObject({
     online: z.array(z.string()),
     offline: z.array(z.string()),
     unknown: z.array(z.string()),
+    /** Of `ids`, those whose agents run Windows (the others: Linux, or not known). */
+    windows: z.array(z.string()),
   }),
   /** Why the run would refuse to start; null when it would start. */
   refused: z.string().nullable(),
@@ -84,6 +86,8 @@ export const PreviewJson = z.strictObject({
       concurrency: z.number().int().nullable(),
       /** Targets skipped at the start: agent offline or unknown. */
       skipped: z.array(z.string()),
+      /** Targets skipped at the start: their OS cannot run the runbook's scripts (SHELL on Windows, …). */
+      unsupported: z.array(z.string()),
       maxErrors: z.number().int(),
       /** What counts against the budget. */
       counted: z.array(z.enum(['failed', 'timed out', 'agent lost', 'undeliverable'])),

@@ -164,6 +164,7 @@ export function renderStatus(runId: string, s: RolloutState): string {
   ];
   if (s.endedAt) rows.push(['ended', s.endedAt]);
   if (s.reason) rows.push(['reason', s.reason]);
+  else if (s.cleanupError) rows.push(['warning', s.cleanupError]);
   if (s.note) rows.push(['note', s.note]);
   if (s.schedule)
     rows.push([

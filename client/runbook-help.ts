@@ -2,6 +2,7 @@
 // carries), and what a run of a runbook would do, for `tatflow preview`.
 
 import { z } from 'zod';
+import { findPlaceholders } from '../tat/params.js';
 import type { RunbookDefinition } from '../workflows/engine/types.js';
 import {
   BUILT_IN,
@@ -148,5 +149,46 @@ export function describeDefinition(def: RunbookDefinition): string[] {
       ? `rollback: on breach or abort, on changed targets in reverse batch order${rb.versionParameter ? `, each back to the version the probe read ({{${rb.versionParameter}}})` : ''}`
       : 'rollback: none',
   );
+  lines.push(...placeholderNotes(def));
   return lines;
+}
+
+/**
+ * Which scripts take TAT custom parameters (and which `{{name}}`s TAT fills), and which run as
+ * written although they hold something that looks like one: a `{{version}}` meant as a parameter
+ * in a script that takes none reaches the machine as it is.
+ */
+function placeholderNotes(def: RunbookDefinition): string[] {
+  const scripts: { what: string; content: string; values?: string[] }[] = [
+    ...def.steps.map((s) => ({
+      what: `step ${s.name}`,
+      content: s.command.content,
+      ...(s.kind === 'command' && s.parameters
+        ? { values: [...Object.keys(s.parameters), ...Object.keys(s.command.defaultParameters ?? {})] }
+        : s.command.defaultParameters
+          ? { values: Object.keys(s.command.defaultParameters) }
+          : {}),
+    })),
+    ...(def.probe ? [{ what: 'the probe', content: def.probe.content }] : []),
+    ...(def.healthCheck ? [{ what: 'the health check', content: def.healthCheck.command.content }] : []),
+    ...(def.rollback
+      ? [
+          {
+            what: 'the rollback',
+            content: def.rollback.command.content,
+            ...(def.rollback.versionParameter ? { values: [def.rollback.versionParameter] } : {}),
+          },
+        ]
+      : []),
+  ];
+  const out: string[] = [];
+  for (const s of scripts) {
+    const names = findPlaceholders(s.content).map((p) => `{{${p.name}}}`);
+    if (s.values) out.push(`custom parameters: ${s.what} gets ${s.values.map((v) => `{{${v}}}`).join(', ')}`);
+    else if (names.length)
+      out.push(
+        `runs as written: ${s.what} takes no custom parameters, so ${names.join(', ')} ${names.length > 1 ? 'reach the machine as they are' : 'reaches the machine as it is'}`,
+      );
+  }
+  return out;
 }

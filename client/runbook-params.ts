@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { definitionProblems } from '../workflows/engine/define.js';
+import { buildChecked, RunbookRefusal } from '../workflows/engine/define.js';
 import type { RunbookFlag } from '../workflows/engine/flags.js';
 import type { CommandSpec } from '../workflows/engine/types.js';
 import type { RegisteredRunbook, RunbookRegistry } from '../workflows/registry.js';
@@ -267,11 +267,15 @@ export function checkParams(r: RegisteredRunbook, p: Record<string, unknown>): v
 
 /** The definition the runbook builds from these parameters, checked as the run will check it. */
 function checkDefinition(r: RegisteredRunbook, params: Record<string, unknown>): void {
-  let problems: string[];
   try {
-    problems = definitionProblems(r.spec.build(r.spec.params.parse(params)));
+    buildChecked(r.spec, params);
   } catch (e) {
-    throw new Error(`${r.name} does not build from these parameters: ${(e as Error).message}`);
+    if (!(e instanceof RunbookRefusal)) throw e;
+    if (e.type === 'BadParams') throw new Error(e.message);
+    throw new Error(
+      e.message.startsWith('the runbook ')
+        ? e.message.replace(/^the runbook /, `${r.name} `)
+        : `${r.name}: ${e.message}`,
+    );
   }
-  if (problems.length) throw new Error(`${r.name}: invalid runbook definition: ${problems.join('; ')}`);
 }

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import type { ActivitiesConfig } from '../activities/index.js';
 import { tatCredentials } from './credentials.js';
 
 export const DEV_ENGINE_FILE = '.tatflow/dev/engine.json';
@@ -17,7 +18,8 @@ export interface EngineSettings {
   namespace: string;
   taskQueue: string;
   region: string;
-  tat: { endpoint?: string; secretId: string; secretKey: string; token?: string };
+  /** The key pair read now, and (from a credentials file) the file the worker reads again. */
+  tat: ActivitiesConfig & { secretId: string; secretKey: string };
 }
 
 const DevEngine = z
@@ -54,7 +56,9 @@ export interface EngineFlags {
 }
 
 const CREDENTIALS_HELP =
-  'JSON {"secretId", "secretKey", "token"?}, mode 0600 (else env TENCENTCLOUD_SECRET_ID/_KEY/_SESSION_TOKEN, else .tatflow/dev/credentials.json)';
+  'JSON {"secretId", "secretKey", "token"?} or STS\'s {"TmpSecretId", "TmpSecretKey", "Token"}, mode 0600, ' +
+  'read again by the worker whenever it changes (env TATFLOW_CREDENTIALS_FILE; else env ' +
+  'TENCENTCLOUD_SECRET_ID/_KEY/_SESSION_TOKEN, else .tatflow/dev/credentials.json)';
 
 /** Adds the flags every engine command shares. */
 export function engineOptions(cmd: Command): Command {
@@ -108,7 +112,11 @@ export function regionSetting(f: Pick<EngineFlags, 'region'>): string {
   return f.region ?? process.env.TATFLOW_REGION ?? devEngine().region ?? 'ap-guangzhou';
 }
 
-/** Where the TAT API is and the key pair to call it with. */
+/**
+ * Where the TAT API is and the credentials to call it with (client/credentials.ts): a credentials
+ * file (read again when it changes), else TENCENTCLOUD_SECRET_ID / _SECRET_KEY with
+ * TENCENTCLOUD_SESSION_TOKEN for temporary credentials, else those of `tatflow dev`.
+ */
 export function tatSettings(f: Pick<EngineFlags, 'tatEndpoint' | 'region' | 'credentialsFile'>): {
   region: string;
   tat: EngineSettings['tat'];
@@ -124,6 +132,9 @@ export function tatSettings(f: Pick<EngineFlags, 'tatEndpoint' | 'region' | 'cre
       secretId: creds.secretId,
       secretKey: creds.secretKey,
       ...(creds.token ? { token: creds.token } : {}),
+      // A file given by the user is read again by the worker whenever it changes (renewed
+      // temporary credentials, activities/credentials.ts); the key pair above is its content now.
+      ...(creds.file ? { credentialsFile: creds.file } : {}),
     },
   };
 }

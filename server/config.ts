@@ -33,6 +33,11 @@ export const Account = z.object({
   secretKey: z.string().min(1),
   /** Key pairs that share an APPID are one account (key rotation). */
   appId: z.string().min(1).optional(),
+  /**
+   * Temporary credentials: the STS session token every request signed with this key must carry
+   * (X-TC-Token, or Token in v1). tatd has no STS, so this is how it knows a token it can check.
+   */
+  token: z.string().min(1).optional(),
 });
 export type Account = z.infer<typeof Account>;
 

@@ -236,6 +236,8 @@ export async function startTatd(opts: TatdOptions = {}): Promise<Tatd> {
 export interface ClientOptions {
   secretId: string;
   secretKey: string;
+  /** The session token of temporary credentials. */
+  token?: string;
   /** Default `ap-guangzhou`; `''` sends no region at all. */
   region?: string;
   signMethod?: TatClientOptions['signMethod'];
@@ -250,6 +252,7 @@ export function client(tatd: { url: string }, o: ClientOptions): TatClient {
   return createTatClient({
     secretId: o.secretId,
     secretKey: o.secretKey,
+    ...(o.token ? { token: o.token } : {}),
     region: o.region ?? 'ap-guangzhou',
     endpoint: tatd.url,
     timeoutSeconds: 30,

@@ -4,9 +4,10 @@
 // queue, sharing the connection and the workflow bundle.
 
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { createActivities, type ActivitiesConfig } from '../activities/index.js';
+import { createActivities, type ActivitiesConfig, type InvokeHooks } from '../activities/index.js';
 import type { RunbookRegistry } from '../workflows/registry.js';
 import { bundleRunbooks } from './bundle.js';
+import { definitionActivities } from './definitions.js';
 import { loadRunbooks } from './runbook-files.js';
 
 export const DEFAULT_TASK_QUEUE = 'tatflow';
@@ -21,6 +22,8 @@ export interface WorkerConfig {
   runbooks: string[];
   /** A bundle made beforehand (tests make one per process); default: bundled here. */
   workflowBundle?: WorkflowBundle;
+  /** Fault injection for tests (activities/invoke.ts); never set in production. */
+  invokeHooks?: InvokeHooks;
 }
 
 export interface RunningWorker {
@@ -44,7 +47,11 @@ export async function startWorker(c: WorkerConfig): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: c.temporalAddress });
   try {
     const workflowBundle = c.workflowBundle ?? (await bundleRunbooks(c.runbooks));
-    const activities = createActivities(c.tat);
+    // One set of activities for every queue: the process's rate lanes are shared by all its runs.
+    const activities = {
+      ...createActivities(c.tat, c.invokeHooks ? { invoke: c.invokeHooks } : {}),
+      ...definitionActivities(runbooks),
+    };
     const workers: Worker[] = [];
     for (const taskQueue of taskQueues)
       workers.push(

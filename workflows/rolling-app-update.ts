@@ -58,7 +58,7 @@ export const rollingAppUpdate = defineRunbook({
   ],
   build: (p) => ({
     probe: p.probe,
-    alreadyDone: (current) => current === p.version,
+    alreadyDone: { probeReads: p.version },
     steps: [{ kind: 'command', name: 'deploy', command: p.deploy, parameters: { version: p.version } }],
     ...(p.healthCheck ? { healthCheck: p.healthCheck } : {}),
     rollback: { command: p.rollback ?? p.deploy, versionParameter: 'version' },

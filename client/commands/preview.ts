@@ -5,6 +5,8 @@
 
 import { Command } from 'commander';
 import { createActivities } from '../../activities/index.js';
+import { buildChecked } from '../../workflows/engine/define.js';
+import { definitionOs } from '../../workflows/engine/definition.js';
 import { DEFAULT_SHAPE } from '../../workflows/engine/plan.js';
 import { planRun, PlanRefusal } from '../../workflows/engine/planning.js';
 import type { RunbookDefinition } from '../../workflows/engine/types.js';
@@ -46,6 +48,10 @@ function text(p: PreviewJson, def: RunbookDefinition | undefined): string {
   }
   const plan: Plan = p.plan;
   if (plan.skipped.length) lines.push(`skipped (agent offline or unknown): ${plan.skipped.join(', ')}`);
+  if (plan.unsupported.length)
+    lines.push(
+      `skipped (unsupported OS: the scripts are ${def && definitionOs(def) === 'Windows' ? 'POWERSHELL or BAT' : 'SHELL'}): ${plan.unsupported.join(', ')}`,
+    );
   if (plan.shape === 'batches')
     lines.push(
       renderTable(
@@ -109,12 +115,13 @@ export function previewCommand(registry: RunbookRegistry = builtInRunbooks): Com
         const ids = await acts.resolveTargets({ region: s.region, selector: o.targets });
         return { ids, status: await acts.agentStatus({ region: s.region, instanceIds: ids }) };
       });
-      // What runs on each target: the runbook's own definition, built from these parameters.
+      // What runs on each target: the runbook's own definition, built from these parameters and
+      // checked as the run will (runbookInput refused a bad one already).
       const entry = registry.require(runbook);
       let def: RunbookDefinition | undefined;
       let definition: PreviewJson['definition'];
       try {
-        def = entry.spec.build(entry.spec.params.parse(input.params));
+        def = buildChecked(entry.spec, input.params);
         definition = definitionJson(def);
       } catch (e) {
         definition = { error: (e as Error).message };
@@ -123,14 +130,18 @@ export function previewCommand(registry: RunbookRegistry = builtInRunbooks): Com
         runbook,
         region: s.region,
         taskQueue: registry.taskQueue(runbook, s.taskQueue),
-        targets: { selector: o.targets, ids, ...status },
+        targets: { selector: o.targets, ids, ...status, windows: status.windows ?? [] },
         refused: null,
         plan: null,
         definition,
       };
       // The engine's own planning: what the run would plan now.
       try {
-        const plan = planRun(o, { ids, offline: status.offline, unknown: status.unknown });
+        const plan = planRun(
+          o,
+          { ids, offline: status.offline, unknown: status.unknown, windows: status.windows ?? [] },
+          def ? definitionOs(def) : 'Linux',
+        );
         const shape = o.shape ?? DEFAULT_SHAPE;
         const a = o.approval;
         out.plan = {
@@ -138,6 +149,7 @@ export function previewCommand(registry: RunbookRegistry = builtInRunbooks): Com
           batches: plan.batches.map((b) => ({ batch: b.index + 1, targets: b.targets })),
           concurrency: plan.concurrency ?? null,
           skipped: plan.away,
+          unsupported: plan.unsupported,
           maxErrors: plan.maxErrors,
           counted: [
             'failed',

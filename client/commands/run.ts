@@ -2,7 +2,7 @@
 // live). It needs no TAT credentials: the worker calls the TAT API, the CLI only Temporal.
 
 import { randomBytes } from 'node:crypto';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { Command } from 'commander';
 import { progressQuery } from '../../workflows/engine/messages.js';
 import type { RolloutState } from '../../workflows/engine/types.js';
@@ -10,6 +10,7 @@ import { builtInRunbooks, type RunbookRegistry } from '../../workflows/registry.
 import { confirmDevReboot } from '../dev-guard.js';
 import { ProgressView, renderStatus } from '../progress.js';
 import { runbooksHelp } from '../runbook-help.js';
+import { stuckMessage, stuckRun } from '../run-health.js';
 import { runbookInput, runOptions, type RunFlags } from '../run-options.js';
 import { engineOptions, regionSetting, temporalSettings, type EngineFlags } from '../settings.js';
 import { connectClient } from '../temporal-client.js';
@@ -21,15 +22,20 @@ function newRunId(runbook: string): string {
   return `${runbook}-${t}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Shows the run live until it ends; returns its final state (or undefined if never queryable). */
+/**
+ * Shows the run live until it ends; returns its final state (or undefined if never queryable),
+ * and `stuck`, saying why, when the run's workflow task keeps failing (it would never end).
+ */
 export async function follow(
   handle: WorkflowHandle,
-  out: { quiet?: boolean } = {},
-): Promise<{ state?: RolloutState; error?: Error }> {
+  out: { quiet?: boolean; client?: Client } = {},
+): Promise<{ state?: RolloutState; error?: Error; stuck?: string }> {
   const view = out.quiet ? undefined : new ProgressView();
   let state: RolloutState | undefined;
   let ended = false;
   let error: Error | undefined;
+  let stuck: string | undefined;
+  let lastCheck = 0;
   const result = handle
     .result()
     .then(
@@ -48,18 +54,29 @@ export async function follow(
       state = await handle.query(progressQuery);
       view?.update(state);
     } catch {
-      // not started yet, or between runs of a continue-as-new chain
+      // Not started yet, between runs of a continue-as-new chain, or stuck: a workflow task
+      // that keeps failing answers no query, and the run would never end.
+      if (out.client && Date.now() - lastCheck > 2000) {
+        lastCheck = Date.now();
+        const s = await stuckRun(out.client, handle).catch(() => undefined);
+        if (s) {
+          stuck = stuckMessage(handle.workflowId, s);
+          break;
+        }
+      }
     }
     if (!ended) await Promise.race([sleep(500), result]);
   }
-  try {
-    state = await handle.query(progressQuery);
-  } catch {
-    // a query needs a worker; the last snapshot stays
+  if (!stuck) {
+    try {
+      state = await handle.query(progressQuery);
+    } catch {
+      // a query needs a worker; the last snapshot stays
+    }
   }
   if (state) view?.update(state);
   view?.end();
-  return { ...(state ? { state } : {}), ...(error ? { error } : {}) };
+  return { ...(state ? { state } : {}), ...(error ? { error } : {}), ...(stuck ? { stuck } : {}) };
 }
 
 export function runCommand(registry: RunbookRegistry = builtInRunbooks): Command {
@@ -88,7 +105,12 @@ export function runCommand(registry: RunbookRegistry = builtInRunbooks): Command
         });
         process.stdout.write(`run ${id} started (${runbook}); see it with: tatflow status ${id}\n`);
         if (!flags.follow) return;
-        const { state, error } = await follow(handle);
+        const { state, error, stuck } = await follow(handle, { client });
+        if (stuck) {
+          process.stdout.write(`\n${stuck}\n`);
+          process.exitCode = 1;
+          return;
+        }
         if (state) process.stdout.write(`\n${renderStatus(id, state)}\n`);
         if (error) {
           const why =

@@ -32,21 +32,33 @@ export function workerCommand(): Command {
       'user runbook files (TypeScript or JavaScript) to load besides the built-in ones (env TATFLOW_RUNBOOKS)',
     )
     .option('--log-level <level>', 'fatal, error, warn, info (default), debug, trace')
-    .action(async (flags: EngineFlags & { runbooks?: string[]; logLevel?: string }) => {
-      const s = engineSettings(flags);
-      installTemporalLogger(pino({ level: flags.logLevel ?? 'info', base: { service: 'worker' } }));
-      const w = await startWorker({
-        temporalAddress: s.temporalAddress,
-        namespace: s.namespace,
-        taskQueue: s.taskQueue,
-        tat: s.tat,
-        runbooks: flags.runbooks ?? runbookFilesFromEnv(),
-      });
-      onShutdown(() => w.stop(), 60_000);
-      process.stderr.write(
-        `tatflow worker on ${s.temporalAddress} (namespace ${s.namespace}), TAT at ${s.tat.endpoint ?? 'Tencent Cloud'}; ` +
-          `runbooks by task queue: ${queueLines(w)}\n`,
-      );
-      await w.done;
-    });
+    .option(
+      '--tat-rate-limit <n>',
+      "TAT API requests per second per action and region, for every run of this worker (default 20, TAT's limit; env TATFLOW_TAT_RATE_LIMIT)",
+    )
+    .action(
+      async (flags: EngineFlags & { runbooks?: string[]; logLevel?: string; tatRateLimit?: string }) => {
+        const s = engineSettings(flags);
+        const rate = flags.tatRateLimit ?? process.env.TATFLOW_TAT_RATE_LIMIT;
+        if (rate !== undefined) {
+          if (!/^\d+$/.test(rate) || Number(rate) < 1)
+            throw new Error(`--tat-rate-limit: expected a whole number ≥ 1, got "${rate}"`);
+          s.tat.requestsPerSecond = Number(rate);
+        }
+        installTemporalLogger(pino({ level: flags.logLevel ?? 'info', base: { service: 'worker' } }));
+        const w = await startWorker({
+          temporalAddress: s.temporalAddress,
+          namespace: s.namespace,
+          taskQueue: s.taskQueue,
+          tat: s.tat,
+          runbooks: flags.runbooks ?? runbookFilesFromEnv(),
+        });
+        onShutdown(() => w.stop(), 60_000);
+        process.stderr.write(
+          `tatflow worker on ${s.temporalAddress} (namespace ${s.namespace}), TAT at ${s.tat.endpoint ?? 'Tencent Cloud'} ` +
+            `(≤ ${s.tat.requestsPerSecond ?? 20} requests/s per action); runbooks by task queue: ${queueLines(w)}\n`,
+        );
+        await w.done;
+      },
+    );
 }

@@ -1,6 +1,8 @@
 // Who is calling: the key pair named by the request, checked by its TC3 or v1 signature within
-// the allowed clock skew (docs/tat-api-reference.md, "Signing"). Answers the AuthFailure.* codes.
+// the allowed clock skew (docs/tat-api-reference.md, "Signing"), and its session token when it
+// sends one. Answers the AuthFailure.* codes.
 
+import { timingSafeEqual } from 'node:crypto';
 import { TatError } from '../../tat/errors.js';
 import {
   headerValue,
@@ -27,6 +29,34 @@ export class Keyring {
       );
     return a;
   }
+}
+
+/**
+ * The session token of temporary credentials (X-TC-Token, or Token in v1). tatd has no STS: it
+ * checks a token only against the one configured with the key (`accounts[].token`). A token sent
+ * with a long-term key, or another token than the key's, is refused (AuthFailure.TokenFailure),
+ * never ignored.
+ */
+function checkToken(account: Account, token: string | undefined): void {
+  const sent = token === '' ? undefined : token;
+  if (account.token === undefined) {
+    if (sent !== undefined)
+      throw new TatError(
+        'AuthFailure.TokenFailure',
+        'The request carries a session token (X-TC-Token), but its SecretId is a long-term key on this ' +
+          'server: tatd cannot check STS tokens. Send no token, or configure the key with its token.',
+      );
+    return;
+  }
+  const a = Buffer.from(sent ?? '', 'utf8');
+  const b = Buffer.from(account.token, 'utf8');
+  if (a.length !== b.length || !timingSafeEqual(a, b))
+    throw new TatError(
+      'AuthFailure.TokenFailure',
+      sent === undefined
+        ? 'This SecretId belongs to temporary credentials: the request must carry their session token (X-TC-Token).'
+        : 'The session token (X-TC-Token) is not the one of these temporary credentials.',
+    );
 }
 
 function checkTimestamp(raw: string | undefined, nowMs: number, windowMs: number, name: string): number {
@@ -64,6 +94,7 @@ export function authenticateTc3(
   const account = keys.lookup(auth.secretId);
   const ts = checkTimestamp(headerValue(req.headers, 'x-tc-timestamp'), nowMs, windowMs, 'X-TC-Timestamp');
   verifyTc3(req, auth, account.secretKey, ts);
+  checkToken(account, headerValue(req.headers, 'x-tc-token'));
   return {
     account: accountKey(account),
     secretId: account.secretId,
@@ -90,6 +121,7 @@ export function authenticateV1(
   if (!/^\d{1,20}$/.test(params.Nonce))
     throw new TatError('InvalidParameter', 'Nonce must be a positive integer.');
   verifyV1(method, host, '/', params, account.secretKey);
+  checkToken(account, params.Token);
   return {
     account: accountKey(account),
     secretId: account.secretId,

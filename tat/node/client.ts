@@ -7,11 +7,20 @@ import tatSdk from 'tencentcloud-sdk-nodejs/tencentcloud/services/tat/index.js';
 
 export type TatClient = InstanceType<typeof tatSdk.tat.v20201028.Client>;
 
-export interface TatClientOptions {
+/** What the SDK signs with: a key pair (with a session token for temporary credentials). */
+export interface TatCredential {
   secretId: string;
   secretKey: string;
-  /** The session token of a temporary key (STS). */
   token?: string;
+}
+
+export interface TatClientOptions {
+  secretId?: string;
+  secretKey?: string;
+  /** The STS session token of temporary credentials (sent as X-TC-Token / Token). */
+  token?: string;
+  /** Instead of the fields above: credentials asked for at every request (renewed ones are used at once). */
+  credential?: { getCredential(): Promise<TatCredential> };
   region: string;
   /** `http://127.0.0.1:9000` for tatd; omit for Tencent Cloud (`https://tat.tencentcloudapi.com`). */
   endpoint?: string;
@@ -36,8 +45,13 @@ export function createTatClient(o: TatClientOptions): TatClient {
     protocol = `${u.protocol}//`;
     host = u.host;
   }
+  const credential =
+    o.credential ??
+    (o.token
+      ? { secretId: o.secretId, secretKey: o.secretKey, token: o.token }
+      : { secretId: o.secretId, secretKey: o.secretKey });
   return new tatSdk.tat.v20201028.Client({
-    credential: { secretId: o.secretId, secretKey: o.secretKey, ...(o.token ? { token: o.token } : {}) },
+    credential,
     region: o.region,
     profile: {
       signMethod: o.signMethod ?? 'TC3-HMAC-SHA256',

@@ -79,6 +79,7 @@ describe('agentStatus', () => {
         online: [a.instanceId, b.instanceId],
         offline: [c.instanceId],
         unknown: ['ins-zzzzzzzz', 'not-an-id'],
+        windows: [], // the agents run on Linux (Environment in DescribeAutomationAgentStatus)
       });
     } finally {
       await restart(c);

@@ -1,7 +1,9 @@
 // The command activities against a real tatd and three real agents running real shells, each
 // activity run in Temporal's MockActivityEnvironment (heartbeats and cancellation as in a worker):
-// saved commands per (run, step), idempotent invocations, polling with output excerpts,
-// cancellation that leaves no process behind, and how API errors reach Temporal.
+// saved commands per (run, step), scripts as written, invocations made once whatever the retries
+// (found again from what TAT records, a stale attempt that does not invoke, a late one that cancels
+// its own), polling with output excerpts, cancellation that leaves no process behind, and how API
+// errors reach Temporal.
 
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
@@ -19,7 +21,7 @@ import type { TatClient } from '../../tat/node/client.js';
 import { startAgent, waitAgents, type AgentProcess } from '../../testkit/agents.js';
 import { processesMatching, tasksOf, waitFinal } from '../helpers/invocations.js';
 import { client, startTatd, TencentCloudSDKHttpException, type Tatd } from '../../testkit/tatd.js';
-import { waitFor } from '../../testkit/wait.js';
+import { nextSecond, waitFor } from '../../testkit/wait.js';
 import { taskUser, taskDefaults } from '../../testkit/task-user.js';
 
 const ACCOUNT = { secretId: 'AKIDacts', secretKey: 'acts-secret', appId: '1300000101' };
@@ -107,12 +109,9 @@ describe('prepareStep', () => {
     const { CommandSet } = await tat.DescribeCommands({ CommandIds: [first.commandId] });
     const c = CommandSet![0]!;
     assert.equal(c.CommandName, stepCommandName('wf-prepare', 'main'));
-    assert.equal(
-      Buffer.from(c.Content!, 'base64').toString(),
-      '# tatflow {{tatflow_key}}\necho {{greeting}}',
-    );
-    assert.equal(c.EnableParameter, true);
-    assert.deepEqual(JSON.parse(c.DefaultParameters!), { greeting: 'hi', tatflow_key: '-' });
+    assert.equal(Buffer.from(c.Content!, 'base64').toString(), 'echo {{greeting}}', 'the script as written');
+    assert.equal(c.EnableParameter, true, 'defaults given: custom parameters on');
+    assert.deepEqual(JSON.parse(c.DefaultParameters!), { greeting: 'hi' });
     assert.equal(c.Timeout, 30);
     const named = await tat.DescribeCommands({
       Filters: [{ Name: 'command-name', Values: [c.CommandName!] }],
@@ -123,18 +122,44 @@ describe('prepareStep', () => {
     assert.notEqual(other.commandId, first.commandId);
   });
 
-  test('keeps a #! line first', async () => {
+  test('custom parameters are on only when the step passes values or the script declares defaults', async () => {
+    const template = '#!/bin/bash\ncat <<EOF\n{{ .Values.image }}{{end}}\nEOF';
+    const plain = await run(acts.prepareStep, {
+      region,
+      runId: 'wf-params',
+      step: 'plain',
+      command: { content: template },
+    });
+    const passing = await run(acts.prepareStep, {
+      region,
+      runId: 'wf-params',
+      step: 'deploy',
+      command: { content: 'deploy {{version}}' },
+      parameters: true,
+    });
+    const { CommandSet } = await tat.DescribeCommands({ CommandIds: [plain.commandId, passing.commandId] });
+    const byId = new Map(CommandSet!.map((c) => [c.CommandId!, c]));
+    const p = byId.get(plain.commandId)!;
+    assert.equal(p.EnableParameter, false);
+    assert.equal(Buffer.from(p.Content!, 'base64').toString(), template);
+    assert.equal(byId.get(passing.commandId)!.EnableParameter, true);
+  });
+
+  test('a command made before 2026-12 (key line, parameters on) is found again and taken', async () => {
+    const name = stepCommandName('wf-legacy', 'step.main');
+    const { CommandId } = await tat.CreateCommand({
+      CommandName: name,
+      Content: Buffer.from('# tatflow {{tatflow_key}}\necho legacy').toString('base64'),
+      EnableParameter: true,
+      DefaultParameters: JSON.stringify({ tatflow_key: '-' }),
+    });
     const { commandId } = await run(acts.prepareStep, {
       region,
-      runId: 'wf-prepare',
-      step: 'probe',
-      command: { content: '#!/bin/bash\necho v1' },
+      runId: 'wf-legacy',
+      step: 'step.main',
+      command: { content: 'echo legacy' },
     });
-    const { CommandSet } = await tat.DescribeCommands({ CommandIds: [commandId] });
-    assert.equal(
-      Buffer.from(CommandSet![0]!.Content!, 'base64').toString(),
-      '#!/bin/bash\n# tatflow {{tatflow_key}}\necho v1',
-    );
+    assert.equal(commandId, CommandId);
   });
 
   test('refuses a command of the same name with other content (another run with the same id)', async () => {
@@ -154,7 +179,7 @@ describe('prepareStep', () => {
 
 describe('invokeChunk', () => {
   // Appends a line to <work>/marker-<tag>-<machine>: one line per run of the command on that machine.
-  const MARKER_SCRIPT = `echo "ran {{tag}}" >> "${work}/marker-{{tag}}-$TATFLOW_MACHINE_ID"`;
+  const marker = (tag: string) => `echo "ran ${tag}" >> "${work}/marker-${tag}-$TATFLOW_MACHINE_ID"`;
   const markerLines = (a: AgentProcess, tag: string) => {
     try {
       return readFileSync(join(work, `marker-${tag}-${a.machineId}`), 'utf8')
@@ -164,52 +189,138 @@ describe('invokeChunk', () => {
       return 0;
     }
   };
+  /** An activity context as Temporal gives a retry of an activity first scheduled `agoMs` ago. */
+  const retryEnv = (agoMs = 5000) =>
+    new MockActivityEnvironment(
+      { attempt: 2, scheduledTimestampMs: Date.now() - agoMs, heartbeatTimeoutMs: 15_000 },
+      { logger: new DefaultLogger('ERROR') },
+    );
 
-  test('runs the command once per key: a retry with the same key reuses the invocation', async () => {
-    const commandId = await step({ content: MARKER_SCRIPT, defaultParameters: { tag: 'none' } });
-    const input = { region, commandId, instanceIds: ids, key: 'b0.c0.a0', parameters: { tag: 'once' } };
+  test('scripts run as written: {{end}} and {{ .Values }} reach the machine untouched', async () => {
+    const script = [
+      "cat <<'EOF'",
+      'image: {{ .Values.image }}',
+      '{{- if .Values.debug }}debug: true{{end}}',
+      'EOF',
+    ].join('\n');
+    const commandId = await step({ content: script });
+    const { invocationId } = await run(acts.invokeChunk, { region, commandId, instanceIds: [ids[0]!] });
+    const { tasks } = await waitFinal(tat, invocationId);
+    assert.equal(tasks[0]!.TaskStatus, 'SUCCESS');
+    assert.equal(
+      Buffer.from(tasks[0]!.TaskResult!.Output!, 'base64').toString(),
+      'image: {{ .Values.image }}\n{{- if .Values.debug }}debug: true{{end}}\n',
+    );
+  });
+
+  test('a first attempt just invokes; a retry finds what an earlier attempt made and reuses it', async () => {
+    const commandId = await step({ content: marker('once') });
+    const input = { region, commandId, instanceIds: ids };
     const first = await run(acts.invokeChunk, input);
     assert.equal(first.reused, false);
-    const retried = await run(acts.invokeChunk, input);
+    const retried = await runIn(retryEnv(), acts.invokeChunk, { ...input, instanceIds: [...ids].reverse() });
     assert.deepEqual(retried, { invocationId: first.invocationId, reused: true });
-
-    const { invocation } = await waitFinal(tat, first.invocationId);
-    assert.equal(invocation.InvocationStatus, 'SUCCESS');
-    assert.deepEqual(JSON.parse(invocation.Parameters!), { tag: 'once', tatflow_key: 'b0.c0.a0' });
-    // Also after the invocation has ended, and with the instances in another order.
-    const late = await run(acts.invokeChunk, { ...input, instanceIds: [...ids].reverse() });
+    await waitFinal(tat, first.invocationId);
+    // Also after the invocation has ended.
+    const late = await runIn(retryEnv(), acts.invokeChunk, input);
     assert.deepEqual(late, { invocationId: first.invocationId, reused: true });
     for (const a of agents) assert.equal(markerLines(a, 'once'), 1, `ran once on ${a.machineId}`);
+  });
 
-    const next = await run(acts.invokeChunk, { ...input, key: 'b0.c0.a1' });
+  test('a retry never takes an invocation the run holds, nor one of other instances or made before it was scheduled', async () => {
+    const commandId = await step({ content: marker('twice') });
+    const input = { region, commandId, instanceIds: ids };
+    const first = await run(acts.invokeChunk, input);
+    await waitFinal(tat, first.invocationId);
+    // A health check's next attempt: same command, same instances; the run holds the first. In the
+    // next second: the same InvokeCommand within the second of the first is a replay to tatd.
+    await nextSecond();
+    const next = await runIn(retryEnv(), acts.invokeChunk, { ...input, known: [first.invocationId] });
     assert.equal(next.reused, false);
     assert.notEqual(next.invocationId, first.invocationId);
     await waitFinal(tat, next.invocationId);
-    for (const a of agents) assert.equal(markerLines(a, 'once'), 2, `a new key runs again on ${a.machineId}`);
+    for (const a of agents) assert.equal(markerLines(a, 'twice'), 2, `ran again on ${a.machineId}`);
+    // Another chunk of the same command (a subset) is not this one.
+    const part = await runIn(retryEnv(), acts.invokeChunk, { ...input, instanceIds: [ids[0]!] });
+    assert.equal(part.reused, false);
+    await waitFinal(tat, part.invocationId);
+    // An activity first scheduled long after the invocations were made is not their retry.
+    const later = await runIn(retryEnv(-5 * 60_000), acts.invokeChunk, { ...input, instanceIds: [ids[1]!] });
+    assert.equal(later.reused, false);
+    await waitFinal(tat, later.invocationId);
   });
 
-  test('refuses a key already used for other instances, and chunks over 100 instances', async () => {
+  test('a late attempt whose chunk was invoked meanwhile cancels its own invocation: the command runs once', async () => {
+    const commandId = await step({ content: `sleep 1; ${marker('late')}` });
+    const input = { region, commandId, instanceIds: ids };
+    let other = '';
+    // Between its look and its call, another attempt of the same activity invokes the chunk (over
+    // a second before: TAT's creation times are whole seconds, and an invocation of the same second
+    // is ordered by id, which both attempts' checks agree on).
+    const late = createActivities(
+      { secretId: ACCOUNT.secretId, secretKey: ACCOUNT.secretKey, endpoint: tatd.url },
+      {
+        invoke: {
+          beforeInvoke: async () => {
+            other = (await tat.InvokeCommand({ CommandId: commandId, InstanceIds: ids })).InvocationId!;
+            await new Promise((r) => setTimeout(r, 1100));
+          },
+        },
+      },
+    );
+    const r = await runIn(retryEnv(), late.invokeChunk, input);
+    assert.deepEqual(r, { invocationId: other, reused: true });
+    const invs = await tat.DescribeInvocations({ Filters: [{ Name: 'command-id', Values: [commandId] }] });
+    assert.equal(invs.TotalCount, 2);
+    const own = invs.InvocationSet!.find((i) => i.InvocationId !== other)!;
+    const { tasks } = await waitFinal(tat, own.InvocationId!);
+    for (const t of tasks) assert.ok(['CANCELLED', 'TERMINATED'].includes(t.TaskStatus!), t.TaskStatus);
+    await waitFinal(tat, other);
+    for (const a of agents) assert.equal(markerLines(a, 'late'), 1, `ran once on ${a.machineId}`);
+  });
+
+  test('an attempt that went without a heartbeat past its timeout does not invoke', async () => {
     const commandId = await step({ content: 'true' });
-    const { invocationId } = await run(acts.invokeChunk, {
+    const stalled = createActivities(
+      { secretId: ACCOUNT.secretId, secretKey: ACCOUNT.secretKey, endpoint: tatd.url },
+      { invoke: { beforeInvoke: () => new Promise((r) => setTimeout(r, 1500)) } },
+    );
+    const env = new MockActivityEnvironment(
+      { attempt: 1, scheduledTimestampMs: Date.now(), heartbeatTimeoutMs: 1000 },
+      { logger: new DefaultLogger('ERROR') },
+    );
+    await assert.rejects(runIn(env, stalled.invokeChunk, { region, commandId, instanceIds: ids }), (e) => {
+      assert.ok(e instanceof ApplicationFailure && e.type === 'tatflow.StaleAttempt', String(e));
+      assert.equal(e.nonRetryable, false);
+      return true;
+    });
+    const invs = await tat.DescribeInvocations({ Filters: [{ Name: 'command-id', Values: [commandId] }] });
+    assert.equal(invs.TotalCount, 0);
+  });
+
+  test('with watch, a quick step comes back with its results', async () => {
+    const commandId = await step({ content: 'echo watched; exit 3' });
+    const r = await run(acts.invokeChunk, {
       region,
       commandId,
       instanceIds: [ids[0]!],
-      key: 'k1',
+      watch: { waitMs: 10_000, pollIntervalMs: 100, output: 'failures' },
     });
-    await expectFailure(
-      run(acts.invokeChunk, { region, commandId, instanceIds: [ids[1]!], key: 'k1' }),
-      'tatflow.KeyConflict',
-    );
+    assert.equal(r.finished?.length, 1);
+    assert.equal(r.finished![0]!.status, 'FAILED');
+    assert.equal(r.finished![0]!.exitCode, 3);
+    assert.equal(r.finished![0]!.output, 'watched\n');
+  });
+
+  test('refuses an empty or oversized chunk, or an instance twice', async () => {
+    const commandId = await step({ content: 'true' });
     const many = Array.from({ length: 101 }, (_, i) => `ins-${String(i).padStart(8, '0')}`);
+    await expectFailure(run(acts.invokeChunk, { region, commandId, instanceIds: many }), 'tatflow.BadInput');
+    await expectFailure(run(acts.invokeChunk, { region, commandId, instanceIds: [] }), 'tatflow.BadInput');
     await expectFailure(
-      run(acts.invokeChunk, { region, commandId, instanceIds: many, key: 'k2' }),
+      run(acts.invokeChunk, { region, commandId, instanceIds: [ids[0]!, ids[0]!] }),
       'tatflow.BadInput',
     );
-    await expectFailure(
-      run(acts.invokeChunk, { region, commandId, instanceIds: [ids[0]!], key: 'k3\necho injected' }),
-      'tatflow.BadInput',
-    );
-    await waitFinal(tat, invocationId);
   });
 });
 
@@ -225,7 +336,7 @@ describe('pollTasks', () => {
 
   test('`any` returns each task as it ends, `all` the rest; outputs only of failures', async () => {
     const commandId = await step({ content: ROLES });
-    const { invocationId } = await run(acts.invokeChunk, { region, commandId, instanceIds: ids, key: 'k' });
+    const { invocationId } = await run(acts.invokeChunk, { region, commandId, instanceIds: ids });
     const poll = { region, invocationIds: [invocationId], output: 'failures' as const, pollIntervalMs: 100 };
 
     const one = await run(acts.pollTasks, { ...poll, known: [], returnWhen: 'any' });
@@ -241,7 +352,8 @@ describe('pollTasks', () => {
     assert.equal(fast.output, undefined, 'no output for a success');
     assert.equal(fast.outputBytes, undefined);
     assert.equal(fast.invocationId, invocationId);
-    assert.ok(fast.startTime && fast.endTime);
+    // A success whose output is not asked for needs no DescribeInvocationTasks: its times stay unknown.
+    assert.equal(fast.startTime, null);
     assert.deepEqual(Object.keys(one.pending).sort(), [ids[1], ids[2]].sort());
     assert.ok(Object.values(one.pending).every((s) => s === 'RUNNING'));
 
@@ -295,12 +407,11 @@ describe('pollTasks', () => {
       ].join('\n'),
       defaultParameters: { n: '6000' },
     });
-    const small = await run(acts.invokeChunk, { region, commandId, instanceIds: [ids[0]!], key: 'small' });
+    const small = await run(acts.invokeChunk, { region, commandId, instanceIds: [ids[0]!] });
     const big = await run(acts.invokeChunk, {
       region,
       commandId,
       instanceIds: [ids[1]!],
-      key: 'big',
       parameters: { n: '15000' },
     });
     const { finished } = await run(acts.pollTasks, {
@@ -332,7 +443,6 @@ describe('pollTasks', () => {
       region,
       commandId,
       instanceIds: [ids[2]!],
-      key: 'k',
     });
     const env = newEnv();
     let beats = 0;
@@ -364,7 +474,7 @@ describe('cancelInvocations', () => {
   test('terminates running tasks, waits until no process is left, and returns their results', async () => {
     const marker = `sleep 98${randomInt(100000, 999999)}`;
     const commandId = await step({ content: `echo started; ${marker}; echo never` });
-    const { invocationId } = await run(acts.invokeChunk, { region, commandId, instanceIds: ids, key: 'k' });
+    const { invocationId } = await run(acts.invokeChunk, { region, commandId, instanceIds: ids });
     await waitFor(() => processesMatching(marker).length === 3, { what: 'three sleeps to run' });
     const env = newEnv();
     let beats = 0;
@@ -407,7 +517,6 @@ describe('cancelInvocations', () => {
         region,
         commandId,
         instanceIds: [agent.instanceId],
-        key: 'k',
       });
       result = await run(acts.cancelInvocations, {
         region,
@@ -431,7 +540,6 @@ describe('cancelInvocations', () => {
       region,
       commandId: await step({ content: 'true' }),
       instanceIds: [agent.instanceId],
-      key: 'k-after',
     });
     assert.equal((await waitFinal(tat, after.invocationId)).invocation.InvocationStatus, 'SUCCESS');
     assert.equal(existsSync(join(work, `must-not-exist-${agent.machineId}`)), false);
@@ -441,11 +549,11 @@ describe('cancelInvocations', () => {
 describe('errors and clean-up', () => {
   test('a request TAT refuses fails for good, typed with the TAT code', async () => {
     await expectFailure(
-      run(acts.invokeChunk, { region, commandId: 'cmd-zzzzzzzz', instanceIds: [ids[0]!], key: 'k' }),
+      run(acts.invokeChunk, { region, commandId: 'cmd-zzzzzzzz', instanceIds: [ids[0]!] }),
       'ResourceNotFound.CommandNotFound',
     );
     await expectFailure(
-      run(acts.invokeChunk, { region, commandId: 'not-a-command', instanceIds: [ids[0]!], key: 'k' }),
+      run(acts.invokeChunk, { region, commandId: 'not-a-command', instanceIds: [ids[0]!] }),
       'InvalidParameterValue.InvalidCommandId',
     );
     await expectFailure(

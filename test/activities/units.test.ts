@@ -1,10 +1,16 @@
-// The pure parts of the activities: command names, the key line, output excerpts, error classes.
+// The pure parts of the activities: command names, the content of commands made before 2026-12,
+// output excerpts, error classes, the request-rate lanes, credentials files.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import sdkException from 'tencentcloud-sdk-nodejs/tencentcloud/common/exception/tencent_cloud_sdk_exception.js';
-import { markedContent, stepCommandName } from '../../activities/commands.js';
+import { chmodSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { legacyContent, stepCommandName } from '../../activities/commands.js';
+import { fileCredentials, parseCredentials } from '../../activities/credentials.js';
+import { Lane, RateLimiter, WINDOW_MS } from '../../activities/rate-limit.js';
 import { classifyTatError, isPermanentCode } from '../../activities/errors.js';
 import {
   HEAD_BYTES,
@@ -41,20 +47,20 @@ describe('step command names', () => {
   });
 });
 
-describe('the key line', () => {
+describe('the key line of commands made before 2026-12 (found again by runs begun then)', () => {
   test('goes first in a SHELL script, and after its #! line', () => {
-    assert.equal(markedContent('echo hi'), '# tatflow {{tatflow_key}}\necho hi');
+    assert.equal(legacyContent('echo hi'), '# tatflow {{tatflow_key}}\necho hi');
     assert.equal(
-      markedContent('#!/bin/bash\nset -e\necho hi\n'),
+      legacyContent('#!/bin/bash\nset -e\necho hi\n'),
       '#!/bin/bash\n# tatflow {{tatflow_key}}\nset -e\necho hi\n',
     );
-    assert.equal(markedContent('#!/bin/sh'), '#!/bin/sh\n# tatflow {{tatflow_key}}\n');
+    assert.equal(legacyContent('#!/bin/sh'), '#!/bin/sh\n# tatflow {{tatflow_key}}\n');
   });
 
   test('is a comment in PowerShell and a silent REM in BAT, with the script line endings', () => {
-    assert.equal(markedContent('Get-Date\r\n', 'POWERSHELL'), '# tatflow {{tatflow_key}}\r\nGet-Date\r\n');
+    assert.equal(legacyContent('Get-Date\r\n', 'POWERSHELL'), '# tatflow {{tatflow_key}}\r\nGet-Date\r\n');
     assert.equal(
-      markedContent('@echo off\r\ndir\r\n', 'BAT'),
+      legacyContent('@echo off\r\ndir\r\n', 'BAT'),
       '@REM tatflow {{tatflow_key}}\r\n@echo off\r\ndir\r\n',
     );
   });
@@ -108,6 +114,11 @@ describe('error classes', () => {
       'LimitExceeded',
       'LimitExceeded.FilterValueExceeded',
       'ResourceUnavailable.UserHasNoQuotaCode',
+      'OperationDenied',
+      'FailedOperation',
+      'FailedOperation.CVMError',
+      'FailedOperation.LighthouseError',
+      'UnsupportedOperation',
     ]) {
       assert.ok(isPermanentCode(code), code);
       const f = classifyTatError(apiError(code), 'SomeAction');
@@ -129,6 +140,7 @@ describe('error classes', () => {
     for (const code of [
       'InternalError',
       'RequestLimitExceeded',
+      'RequestLimitExceeded.UinLimitExceeded',
       'ResourceUnavailable',
       'AuthFailure.SignatureExpire',
     ]) {
@@ -140,5 +152,119 @@ describe('error classes', () => {
     assert.equal(classifyTatError(network, 'X'), network);
     const other = new Error('boom');
     assert.equal(classifyTatError(other, 'X'), other);
+  });
+});
+
+describe('request-rate lanes', () => {
+  /** A lane on a clock the test moves: `wait` advances it. */
+  function lane(perSecond: number) {
+    let now = 1_000_000;
+    const l = new Lane(
+      perSecond,
+      () => now,
+      (ms) => {
+        now += ms;
+        return Promise.resolve();
+      },
+    );
+    return { l, now: () => now };
+  }
+
+  test('at most N requests start in any window, in the order they asked', async () => {
+    const { l, now } = lane(20);
+    const starts: number[] = [];
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 70 }, (_, i) =>
+        l.take().then(() => {
+          starts.push(now());
+          order.push(i);
+        }),
+      ),
+    );
+    assert.deepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+    );
+    for (let i = 20; i < starts.length; i++)
+      assert.ok(starts[i]! - starts[i - 20]! >= WINDOW_MS, `request ${i} came too soon`);
+    // And no slower than the limit: 70 requests in 3 windows (20 at once, then 20 per window).
+    assert.equal(starts.at(-1)! - starts[0]!, 3 * WINDOW_MS);
+  });
+
+  test('RequestLimitExceeded pauses the lane, longer with each refusal in a row, and resets', async () => {
+    const { l, now } = lane(20);
+    await l.take();
+    const t0 = now();
+    const first = l.refused();
+    assert.ok(first >= 800 && first <= 1200, `first pause ${first} ms`);
+    await l.take();
+    assert.ok(now() - t0 >= first, 'nobody sends during the pause');
+    const second = l.refused();
+    assert.ok(second >= 1600 && second <= 2400, `second pause ${second} ms`);
+    l.accepted();
+    assert.ok(l.refused() <= 1200, 'after an accepted request the back-off starts again');
+  });
+
+  test('one lane per (account, region, action)', () => {
+    const r = new RateLimiter(20);
+    assert.equal(r.lane('a', 'ap-guangzhou', 'InvokeCommand'), r.lane('a', 'ap-guangzhou', 'InvokeCommand'));
+    assert.notEqual(
+      r.lane('a', 'ap-guangzhou', 'InvokeCommand'),
+      r.lane('a', 'ap-guangzhou', 'DescribeInvocations'),
+    );
+    assert.notEqual(
+      r.lane('a', 'ap-guangzhou', 'InvokeCommand'),
+      r.lane('a', 'ap-shanghai', 'InvokeCommand'),
+    );
+    assert.notEqual(
+      r.lane('a', 'ap-guangzhou', 'InvokeCommand'),
+      r.lane('b', 'ap-guangzhou', 'InvokeCommand'),
+    );
+    assert.throws(() => new RateLimiter(0), /whole number ≥ 1/);
+  });
+});
+
+describe('credentials files', () => {
+  test("tatflow's shape and STS's Credentials object", () => {
+    assert.deepEqual(parseCredentials('{"secretId":"AKID1","secretKey":"k1"}', 'f'), {
+      secretId: 'AKID1',
+      secretKey: 'k1',
+    });
+    assert.deepEqual(parseCredentials('{"secretId":"AKID1","secretKey":"k1","token":"t1"}', 'f'), {
+      secretId: 'AKID1',
+      secretKey: 'k1',
+      token: 't1',
+    });
+    assert.deepEqual(
+      parseCredentials('{"TmpSecretId":"AKID2","TmpSecretKey":"k2","Token":"t2","ExpiredTime":1}', 'f'),
+      { secretId: 'AKID2', secretKey: 'k2', token: 't2' },
+    );
+    assert.throws(() => parseCredentials('{"secretId":"x"}', 'creds.json'), /creds\.json holds neither/);
+    assert.throws(() => parseCredentials('nope', 'creds.json'), /creds\.json is not JSON/);
+  });
+
+  test('read again when the file changes; a broken file keeps the last good credentials', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tatflow-creds-'));
+    try {
+      const file = join(dir, 'credentials.json');
+      const source = fileCredentials(file);
+      await assert.rejects(source.getCredential(), /no TAT credentials: .*credentials\.json/);
+      writeFileSync(file, JSON.stringify({ secretId: 'AKID1', secretKey: 'k1', token: 't1' }));
+      chmodSync(file, 0o600);
+      assert.equal((await source.getCredential()).secretId, 'AKID1');
+      // Renewed: written beside and renamed over, as a renewer should.
+      writeFileSync(
+        join(dir, 'next'),
+        JSON.stringify({ TmpSecretId: 'AKID2', TmpSecretKey: 'k2', Token: 't2' }),
+      );
+      renameSync(join(dir, 'next'), file);
+      assert.deepEqual(await source.getCredential(), { secretId: 'AKID2', secretKey: 'k2', token: 't2' });
+      writeFileSync(file, '{"TmpSecretId": "AKID3", "TmpSec');
+      assert.equal((await source.getCredential()).secretId, 'AKID2', 'a half-written file is not used');
+      assert.equal(source.account, `file:${file}`, 'the account stays the same across renewals');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,24 +1,27 @@
 // The runbook CLI as a user runs it: `bin/tatflow run/preview/status/approve/abort` as child
 // processes against a real Temporal dev server, worker, tatd and 5 agents; `run --follow` also in a
-// real terminal (a tmux pane) with the screen read back, and a runbook file's run on its own queue.
+// real terminal (a tmux pane) with the screen read back, a runbook file's run on its own queue, and
+// a stuck run (its workflow task failing) reported and ended.
 
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { ACCOUNT, startEngine, type Engine } from '../helpers/engine.js';
+import { ACCOUNT, lines, startEngine, type Engine } from '../helpers/engine.js';
 import { BIN, tatflowCli, type Ran } from '../helpers/cli.js';
 import { openScreen } from '../helpers/tmux.js';
+import { waitFor } from '../../testkit/wait.js';
 import { sharedTemporal, stopSharedTemporal } from '../../testkit/temporal.js';
 import { taskUser } from '../../testkit/task-user.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../examples/runbooks/rotate-logs.ts', import.meta.url));
+const STUCK = fileURLToPath(new URL('../../../test/fixtures/runbooks/stuck.ts', import.meta.url));
 let e: Engine;
 let address: string;
 
 before(async () => {
-  e = await startEngine({ taskQueue: 'cli', agents: 5, userRunbooks: [EXAMPLE] });
+  e = await startEngine({ taskQueue: 'cli', agents: 5, userRunbooks: [EXAMPLE, STUCK] });
   address = (await sharedTemporal()).address;
 });
 after(async () => {
@@ -164,6 +167,69 @@ test('bad flags and unknown runs get clear errors', async () => {
     assert.equal(r.code, 1, args.join(' '));
     assert.match(r.err, message, args.join(' '));
   }
+});
+
+test('a rollback with {{version}} on rollingCommand runs as written (it takes no parameters), and preview says so', async () => {
+  const log = `${e.work}/rollback-literal.log`;
+  const rollback = `echo "back to {{version}}" >> ${log}`;
+  const p = await tatflow([
+    'preview',
+    'rollingCommand',
+    '--targets',
+    e.ids.join(','),
+    '--command',
+    'exit 3',
+    '--rollback',
+    rollback,
+  ]);
+  assert.equal(p.code, 0, p.err);
+  assert.match(
+    p.out,
+    /runs as written: the rollback takes no custom parameters, so \{\{version\}\} reaches the machine as it is/,
+  );
+  const r = await tatflow([
+    'run',
+    'rollingCommand',
+    '--targets',
+    e.ids.join(','),
+    '--batches',
+    '1',
+    '--command',
+    'exit 3',
+    '--rollback',
+    rollback,
+    '--poll-interval',
+    '200',
+    '--follow',
+  ]);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /failed: error budget exceeded: 1 failed > maxErrors 0 in batch 1/);
+  assert.deepEqual(lines(log), ['back to {{version}}']);
+});
+
+test('a stuck run (its workflow task keeps failing): status and --follow say why, abort terminates it', async () => {
+  const id = `cli-stuck-${Date.now()}`;
+  const h = await e.client.workflow.start('brokenWorkflow', { taskQueue: 'cli', workflowId: id, args: [] });
+  await waitFor(async () => ((await h.describe()).raw.pendingWorkflowTask?.attempt ?? 0) >= 2, {
+    what: 'the workflow task to fail twice',
+  });
+  const why =
+    /is stuck: its workflow task failed \d+ time\(s\) in a row, last with: .*TypeError: cannot read the state of this run/;
+  const s = await tatflow(['status', id]);
+  assert.equal(s.code, 1);
+  assert.match(s.err, why);
+  assert.match(s.err, new RegExp(`tatflow abort ${id}\` ends it`));
+  const f = await tatflow(['status', id, '--follow']);
+  assert.equal(f.code, 1);
+  assert.match(f.err, why);
+  const approve = await tatflow(['approve', id]);
+  assert.equal(approve.code, 1);
+  assert.match(approve.err, why);
+  const a = await tatflow(['abort', id, '--by', 'erin', '--comment', 'stuck']);
+  assert.equal(a.code, 0, a.err);
+  assert.match(a.out, /terminated, since its workflow task kept failing/);
+  const d = await h.describe();
+  assert.equal(d.status.name, 'TERMINATED');
 });
 
 test('run --follow in a terminal: each line once, every batch bar kept with its final count', async () => {

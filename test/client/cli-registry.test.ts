@@ -63,6 +63,44 @@ test('a runbook file given with --runbooks or TATFLOW_RUNBOOKS adds its runbooks
 test('an unknown runbook, a flag it does not take, or bad parameters are refused before connecting', () => {
   const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
     [['run', 'rotateLogs', '--online'], {}, /unknown runbook "rotateLogs".*--runbooks <file>/],
+    [
+      ['run', 'rollingComand', '--online', '--command', 'x'],
+      {},
+      /unknown runbook "rollingComand": the runbooks are patchFleet, rollingAppUpdate, rollingCommand;/,
+    ],
+    [
+      ['run', 'rotateLogs', '--online', '--dir', '/x', '--param', 'days=abc'],
+      { TATFLOW_RUNBOOKS: EXAMPLE },
+      /parameter days: .*expected number, received string/,
+    ],
+    [
+      [
+        'run',
+        'rollingCommand',
+        '--online',
+        '--command',
+        'echo {{x}}',
+        '--params',
+        '{"parameters":{"y":"1"}}',
+      ],
+      {},
+      /step 1 "command": \{\{x\}\} has no value \(the script uses custom parameters and gets only \{\{y\}\}\)/,
+    ],
+    [
+      [
+        'preview',
+        'rollingAppUpdate',
+        '--online',
+        '--app-version',
+        '2',
+        '--probe',
+        'cat v',
+        '--deploy',
+        'deploy {{versoin}}',
+      ],
+      {},
+      /rollingAppUpdate: invalid runbook definition: step 1 "deploy": \{\{versoin\}\} has no value/,
+    ],
     [['run', 'rotateLogs', '--online'], { TATFLOW_RUNBOOKS: EXAMPLE }, /rotateLogs needs --dir/],
     [
       ['run', 'rotateLogs', '--online', '--dir', '/x', '--param', 'days=0'],
@@ -90,4 +128,12 @@ test('an unknown runbook, a flag it does not take, or bad parameters are refused
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.out}`);
     assert.match(r.err, message, args.join(' '));
   }
+});
+
+test('good parameters get as far as connecting to Temporal', () => {
+  const r = tatflow(['run', 'rotateLogs', '--online', '--dir', '/x', '--param', 'days=7'], {
+    TATFLOW_RUNBOOKS: EXAMPLE,
+  });
+  assert.equal(r.code, 1);
+  assert.match(r.err, /cannot reach Temporal at 127\.0\.0\.1:1/);
 });

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, WorkflowFailedError, type Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { WorkflowBundle } from '@temporalio/worker';
+import type { ActivitiesConfig, InvokeHooks } from '../../activities/index.js';
 import type { TatClient } from '../../tat/node/client.js';
 import { pino } from 'pino';
 import { bundleRunbooks } from '../../worker/bundle.js';
@@ -59,6 +60,12 @@ export interface EngineOptions {
   temporal?: { address: string; connection: Connection };
   /** Extra environment of each agent process, by its instance id. */
   agentEnv?: (instanceId: string) => NodeJS.ProcessEnv;
+  /** How the worker reaches and signs for the TAT API, instead of tatd's url and ACCOUNT's keys. */
+  workerTat?: (tatdUrl: string) => ActivitiesConfig;
+  /** Fault injection in the worker's invokeChunk (in-process worker only). */
+  invokeHooks?: InvokeHooks;
+  /** Start no worker: the test starts its own. */
+  noWorker?: boolean;
 }
 
 export interface Engine {
@@ -160,7 +167,11 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     ? fleetMachineIds(prefix, n).map((m) => derivedInstanceId(ACCOUNT.appId, REGION, m))
     : agents.map((a) => a.instanceId);
   for (let i = 0; i < ids.length; i += 100) await waitAgents(tat, ids.slice(i, i + 100), 'Online', 60_000);
-  const tatConfig = { endpoint: tatd.url, secretId: ACCOUNT.secretId, secretKey: ACCOUNT.secretKey };
+  const tatConfig: ActivitiesConfig = o.workerTat?.(tatd.url) ?? {
+    endpoint: tatd.url,
+    secretId: ACCOUNT.secretId,
+    secretKey: ACCOUNT.secretKey,
+  };
   // A runbook file's runs go to its own queue, which the worker polls (workflows/registry.ts).
   const registry = await loadRunbooks(o.userRunbooks ?? []);
   const queueOf = (runbook: string) => {
@@ -241,7 +252,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     },
   };
   if (o.workerProcess) engine.startWorkerProcess();
-  else
+  else if (!o.noWorker)
     worker = await startWorker({
       temporalAddress: temporal.address,
       namespace: 'default',
@@ -249,6 +260,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       tat: tatConfig,
       runbooks: o.userRunbooks ?? [],
       workflowBundle: await runbookBundle(o.userRunbooks ?? []),
+      ...(o.invokeHooks ? { invokeHooks: o.invokeHooks } : {}),
     });
   return engine;
 }

@@ -6,6 +6,7 @@
 
 import type { createActivities } from '../../activities/index.js';
 import type {
+  AgentStatusResult,
   CommandSpec,
   InvokeChunkInput,
   OutputCapture,
@@ -27,7 +28,6 @@ export type Behaviour = (step: string, instance: string, parameters: Record<stri
 export interface Invocation {
   id: string;
   step: string;
-  key: string;
   instances: string[];
   parameters: Record<string, string>;
 }
@@ -35,7 +35,13 @@ export interface Invocation {
 const STARTED = new Set<TaskStatus>(['SUCCESS', 'FAILED', 'TIMEOUT', 'TASK_TIMEOUT', 'TERMINATED']);
 
 export class FakeTat {
-  readonly commands = new Map<string, { step: string; command: CommandSpec }>();
+  readonly commands = new Map<string, { step: string; command: CommandSpec; parameters: boolean }>();
+  /** Give a new invocation's results with it (as invokeChunk does when its tasks end while it watches). */
+  finishOnInvoke = false;
+  /** Instances whose agent runs Windows. */
+  windows: string[] = [];
+  /** agentStatus answers something the engine cannot read (for its error path). */
+  brokenAgentStatus = false;
   readonly invocations: Invocation[] = [];
   readonly deleted: string[] = [];
   /** Results not handed to the workflow yet, by invocation. */
@@ -85,7 +91,7 @@ export class FakeTat {
     return {
       prepareStep: async (i: PrepareStepInput) => {
         const commandId = `cmd-${i.step}`;
-        this.commands.set(commandId, { step: i.step, command: i.command });
+        this.commands.set(commandId, { step: i.step, command: i.command, parameters: i.parameters === true });
         return { commandId };
       },
       invokeChunk: async (i: InvokeChunkInput) => {
@@ -93,13 +99,17 @@ export class FakeTat {
         const inv: Invocation = {
           id: `inv-${++this.n}`,
           step,
-          key: i.key,
           instances: i.instanceIds,
           parameters: i.parameters ?? {},
         };
         this.invocations.push(inv);
         this.inFlight += i.instanceIds.length;
         this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+        if (this.finishOnInvoke && i.watch) {
+          this.inFlight -= i.instanceIds.length;
+          const finished = inv.instances.map((id) => this.result(inv, id, i.watch!.output));
+          return { invocationId: inv.id, reused: false, finished };
+        }
         this.unreported.set(inv.id, []);
         return { invocationId: inv.id, reused: false };
       },
@@ -118,11 +128,15 @@ export class FakeTat {
         return { finished, pending: {} };
       },
       cancelInvocations: async () => ({ settled: true, results: [] }),
-      agentStatus: async (i) => ({
-        online: i.instanceIds.filter((id) => this.ids.includes(id) && !this.offline.includes(id)),
-        offline: i.instanceIds.filter((id) => this.offline.includes(id)),
-        unknown: i.instanceIds.filter((id) => !this.ids.includes(id)),
-      }),
+      agentStatus: async (i) =>
+        this.brokenAgentStatus
+          ? ({ online: [] } as unknown as AgentStatusResult)
+          : {
+              online: i.instanceIds.filter((id) => this.ids.includes(id) && !this.offline.includes(id)),
+              offline: i.instanceIds.filter((id) => this.offline.includes(id)),
+              unknown: i.instanceIds.filter((id) => !this.ids.includes(id)),
+              windows: i.instanceIds.filter((id) => this.windows.includes(id)),
+            },
       resolveTargets: async (i) => ('instanceIds' in i.selector ? i.selector.instanceIds : this.ids),
       waitReboot: async (i) => ({ back: i.instanceIds, notRebooted: [], notBack: [] }),
       openInvocations: async () => [],

@@ -18,6 +18,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const A = { secretId: 'AKIDalpha', secretKey: 'alpha-key' };
 const A2 = { secretId: 'AKIDalpha2', secretKey: 'alpha-key-2' }; // same APPID as A: same account
 const B = { secretId: 'AKIDbeta', secretKey: 'beta-key' };
+/** Temporary credentials of A's account: a key pair and its session token. */
+const T = { secretId: 'AKIDtemp', secretKey: 'temp-key', token: 'session-token-1' };
 
 let tatd: Tatd;
 let tat: TatClient;
@@ -29,6 +31,7 @@ before(async () => {
       `${B.secretId}:${B.secretKey}:1002`,
       `${A2.secretId}:${A2.secretKey}:1001`,
     ],
+    config: { accounts: [{ ...T, appId: '1001' }] },
   });
   tat = client(tatd, A);
 });
@@ -171,6 +174,45 @@ describe('authentication', () => {
 function parse(text: string): { text: string; response: RawAnswer['response'] } {
   return { text, response: (JSON.parse(text) as { Response: RawAnswer['response'] }).Response };
 }
+
+describe('temporary credentials (session tokens)', () => {
+  test('a key configured with its token works with it, TC3 and v1, in its account', async () => {
+    const temp = client(tatd, T);
+    const { CommandId } = await temp.CreateCommand({ CommandName: 'temp-creds', Content: b64('true') });
+    const seen = await client(tatd, A).DescribeCommands({ CommandIds: [CommandId!] });
+    assert.equal(seen.TotalCount, 1, 'the same account as A');
+    const v1 = client(tatd, { ...T, signMethod: 'HmacSHA256' });
+    assert.equal((await v1.DescribeCommands({ CommandIds: [CommandId!] })).TotalCount, 1);
+  });
+
+  test('without its token, or with another → AuthFailure.TokenFailure', async () => {
+    assert.match(
+      await expectTatError(
+        client(tatd, { ...T, token: undefined }).DescribeRegions(),
+        'AuthFailure.TokenFailure',
+      ),
+      /must carry their session token/,
+    );
+    for (const signMethod of ['TC3-HMAC-SHA256', 'HmacSHA1'] as const)
+      assert.match(
+        await expectTatError(
+          client(tatd, { ...T, token: 'session-token-2', signMethod }).DescribeRegions(),
+          'AuthFailure.TokenFailure',
+        ),
+        /not the one of these temporary credentials/,
+      );
+  });
+
+  test('a token with a long-term key cannot be checked → AuthFailure.TokenFailure, never ignored', async () => {
+    assert.match(
+      await expectTatError(
+        client(tatd, { ...A, token: 'anything' }).DescribeRegions(),
+        'AuthFailure.TokenFailure',
+      ),
+      /tatd cannot check STS tokens/,
+    );
+  });
+});
 
 describe('version, action and region', () => {
   test('no X-TC-Version → MissingParameter; another version → NoSuchVersion', async () => {

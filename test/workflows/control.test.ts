@@ -71,6 +71,49 @@ test('an approval gate after the canary waits; approve lets the run go on and is
   );
 });
 
+test('an approval names its gate: a late approval of one gate cannot pass the next', async () => {
+  const log = join(e.work, 'gate-named.log');
+  const h = await e.start(
+    'rollingCommand',
+    { command: { content: `echo "$TEST_INSTANCE" >> ${log}` } },
+    { shape: { kind: 'batches', batches: [1, 2, 2] }, approval: { everyBatch: true } },
+  );
+  await e.waitProgress(h, (p) => p.gate?.name === 'before start', 'the gate before start');
+  assert.match(
+    await h.executeUpdate(approveUpdate, { args: [{ by: 'alice', gate: 'before start' }] }),
+    /approved gate "before start"/,
+  );
+  await e.waitProgress(h, (p) => p.gate?.name === 'before batch 2', 'the gate before batch 2');
+  // Bob approves what he saw, the gate before start, after Alice: it must not pass batch 2.
+  await refused(
+    h.executeUpdate(approveUpdate, { args: [{ by: 'bob', gate: 'before start' }] }),
+    /the run waits at gate "before batch 2", not "before start"/,
+  );
+  await refused(
+    h.executeUpdate(rejectUpdate, { args: [{ by: 'bob', gate: 'before batch 3' }] }),
+    /not "before batch 3"/,
+  );
+  await stays(() => lines(log).length === 1, {
+    forMs: 1000,
+    what: 'batch 2 waits at its gate after the refused approval',
+    why: DISPATCH_WHY,
+  });
+  await h.executeUpdate(approveUpdate, { args: [{ by: 'carol', gate: 'before batch 2' }] });
+  await e.waitProgress(h, (p) => p.gate?.name === 'before batch 3', 'the gate before batch 3');
+  // A client that names no gate approves the one waiting (as clients did before gates were named).
+  await h.executeUpdate(approveUpdate, { args: [{ by: 'dave' }] });
+  const done: RolloutState = await h.result();
+  assert.equal(done.status, 'succeeded');
+  assert.deepEqual(
+    done.decisions.map((d) => [d.gate, d.by]),
+    [
+      ['before start', 'alice'],
+      ['before batch 2', 'carol'],
+      ['before batch 3', 'dave'],
+    ],
+  );
+});
+
 test('reject at the gate before start aborts the run before anything runs', async () => {
   const log = join(e.work, 'gate-reject.log');
   const h = await e.start(

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   chunk,
+  chunkByKind,
   MAX_INSTANCES_PER_INVOCATION,
   parseSize,
   planBatches,
@@ -13,6 +14,7 @@ import {
   resolveSize,
   type Size,
 } from '../../workflows/engine/plan.js';
+import { planRun } from '../../workflows/engine/planning.js';
 import { exactFloor, prng } from '../helpers/numbers.js';
 
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `ins-${i}`);
@@ -350,5 +352,63 @@ describe('chunk', () => {
     for (const n of [1, 99, 100, 101, 250, 999, 1000])
       for (const batch of planBatches(ids(n), [1, '10%', '50%']))
         for (const c of chunk(batch)) assert.ok(c.length <= MAX_INSTANCES_PER_INVOCATION);
+  });
+});
+
+describe('chunkByKind', () => {
+  test('one kind per invocation (TAT refuses CVM and Lighthouse together), at most 100 each', () => {
+    const mixed = [
+      ...Array.from({ length: 150 }, (_, i) => `ins-${String(i).padStart(8, '0')}`),
+      ...Array.from({ length: 3 }, (_, i) => `lhins-${String(i).padStart(8, '0')}`),
+      'rins-00000001',
+    ].sort(() => 0.5 - Math.random());
+    const chunks = chunkByKind(mixed);
+    for (const c of chunks) {
+      assert.ok(c.length <= MAX_INSTANCES_PER_INVOCATION);
+      assert.equal(new Set(c.map((id) => id.split('-')[0])).size, 1, `one kind: ${c.join(',')}`);
+    }
+    assert.deepEqual(chunks.flat().sort(), [...mixed].sort());
+    assert.deepEqual(
+      chunks.map((c) => c.length).sort((a, b) => a - b),
+      [1, 3, 50, 100],
+    );
+  });
+
+  test('a chunk of one kind is the plain chunking', () => {
+    const one = ids(250);
+    assert.deepEqual(chunkByKind(one), chunk(one));
+  });
+});
+
+describe('planRun: the OS of the targets', () => {
+  const o = {
+    region: 'r',
+    targets: { instanceIds: ['ins-1'] },
+    shape: { kind: 'batches' as const, batches: [10] },
+  };
+  const fleet = { ids: ['ins-1', 'ins-2', 'ins-3'], offline: [], unknown: [], windows: ['ins-2'] };
+
+  test('targets whose OS cannot run the scripts are skipped, saying why', () => {
+    const linux = planRun(o, fleet, 'Linux');
+    assert.deepEqual(linux.unsupported, ['ins-2']);
+    assert.deepEqual(linux.batches[0]!.targets, ['ins-1', 'ins-3']);
+    assert.equal(linux.targets['ins-2']!.reason, 'unsupported OS: Windows cannot run SHELL scripts');
+    const windows = planRun(o, fleet, 'Windows');
+    assert.deepEqual(windows.batches[0]!.targets, ['ins-2']);
+    assert.equal(
+      windows.targets['ins-1']!.reason,
+      'unsupported OS: Linux cannot run POWERSHELL or BAT scripts',
+    );
+  });
+
+  test('a run none of whose targets can run its scripts refuses to start', () => {
+    assert.throws(
+      () => planRun(o, { ...fleet, windows: fleet.ids }, 'Linux'),
+      /no target can run this runbook: its scripts are SHELL, and every online target runs Windows/,
+    );
+  });
+
+  test('without OS information (results recorded before it was asked) every target fits', () => {
+    assert.deepEqual(planRun(o, { ids: fleet.ids, offline: [], unknown: [] }).unsupported, []);
   });
 });

@@ -27,7 +27,7 @@ test('500 targets in batches of 10% continue as new and all succeed', async () =
   const h = await e.start(
     'rollingCommand',
     { command: { content: 'echo "$HOSTNAME" > /dev/null', ...runAs } },
-    { shape: { kind: 'batches', batches: [1, '10%'] }, pollIntervalMs: 300, historyEventLimit: 60 },
+    { shape: { kind: 'batches', batches: [1, '10%'] }, pollIntervalMs: 300, historyEventLimit: 30 },
   );
   const s: RolloutState = await h.result();
   assert.equal(s.status, 'succeeded');

@@ -63,8 +63,8 @@ export class Canceller {
    * and what it can look up (an invocation whose answer never came back), and record the ends.
    */
   async cancelAbandoned(why: string): Promise<void> {
-    const { acts, opts, tracker, state } = this.run;
-    const found = await acts.calls.openInvocations({
+    const { opts, tracker, state } = this.run;
+    const found = await this.run.short.openInvocations({
       region: opts.region,
       commandIds: Object.values(state.commands),
     });

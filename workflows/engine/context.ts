@@ -5,7 +5,7 @@
 import * as wf from '@temporalio/workflow';
 import { engineActivities, type Activities } from './activities.js';
 import { Ledger } from './ledger.js';
-import { OFFLINE_GRACE_PATCH } from './patches.js';
+import type { RunPaths } from './paths.js';
 import { TaskTracker } from './tracker.js';
 import type { RolloutOptions, RolloutState, RunbookDefinition, RunbookInput } from './types.js';
 
@@ -21,13 +21,21 @@ export class RunContext {
   /** Bumped on every change that may let a waiting dispatcher go on. */
   tick = 0;
   /** Seconds an agent offline at dispatch gets to come back when the run does not say. */
-  readonly offlineGraceDefault = wf.patched(OFFLINE_GRACE_PATCH) ? 150 : 60;
+  readonly offlineGraceDefault: number;
+  /** Short calls as local activities (runs begun before: remote ones). */
+  readonly localCalls: boolean;
+  /** Invocations hold one kind of instance each (runs begun before: any mix). */
+  readonly kindSplit: boolean;
 
   constructor(
     readonly def: RunbookDefinition,
     readonly input: RunbookInput,
     readonly state: RolloutState,
+    paths: RunPaths,
   ) {
+    this.offlineGraceDefault = paths.offlineGrace150 ? 150 : 60;
+    this.localCalls = paths.localCalls;
+    this.kindSplit = paths.kindSplit;
     this.tracker = new TaskTracker(
       this.acts,
       this.opts.region,
@@ -39,6 +47,11 @@ export class RunContext {
 
   get opts(): RolloutOptions {
     return this.input.rollout;
+  }
+
+  /** The activities for short calls: local ones, or remote ones in runs begun before. */
+  get short(): Activities['calls'] {
+    return this.localCalls ? this.acts.short : this.acts.calls;
   }
 
   changed(): void {

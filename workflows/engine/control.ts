@@ -10,6 +10,7 @@ import {
   rejectUpdate,
   resumeUpdate,
   type Actor,
+  type GateDecision,
 } from './messages.js';
 import type { RolloutState } from './types.js';
 
@@ -32,9 +33,13 @@ export function attachHandlers(state: RolloutState, changed: () => void): Contro
 
   wf.setHandler(progressQuery, () => state);
 
-  const atGate = (a: Actor) => {
+  const atGate = (a: GateDecision) => {
     requireActor(a);
     if (!state.gate) throw new Error(`no approval gate is waiting (the run is ${state.status})`);
+    if (a.gate !== undefined && a.gate !== state.gate.name)
+      throw new Error(
+        `the run waits at gate "${state.gate.name}", not "${a.gate}" (that gate was decided already, or is still to come)`,
+      );
   };
   wf.setHandler(
     approveUpdate,

@@ -1,20 +1,48 @@
 // Dispatching one step over targets: its saved command (made once per run and step), then
-// invocations of at most 100 targets within the error budget, each under a key that makes a
-// retried activity find the invocation it already made; results come from the run's one poller.
+// invocations of at most 100 targets of one kind within the error budget. A retried invokeChunk
+// finds the invocation an earlier attempt made from what TAT records (activities/invoke.ts); the
+// dispatcher tells it which invocations of the same chunk the run already holds (a health check's
+// earlier attempts). Each invocation watches its tasks for one poll interval, so a quick step's
+// results come back with it; the rest come from the run's one poller.
 
 import * as wf from '@temporalio/workflow';
 import type { TaskResult } from '../../activities/types.js';
 import { isAgentUnreachableCode } from '../../tat/agent-reachability.js';
 import { seconds, type RunContext } from './context.js';
-import { chunk } from './plan.js';
+import { chunk, chunkByKind } from './plan.js';
 import { always, counts, type RunnableStep } from './steps.js';
 import type { BatchState } from './types.js';
+
+/** How many recent health-check chunks (and their invocations) a run carries across continue-as-new. */
+const CARRIED_HEALTH_CHUNKS = 5;
+/** The longest an invocation watches its tasks before the poller takes over. */
+const WATCH_CAP_MS = 5000;
 
 export class Dispatcher {
   /** Invocations of the rollback: never cancelled. */
   readonly rollbackInvocations = new Set<string>();
+  /** Invocations this run made, by step key and exact instance set. */
+  private readonly made = new Map<string, string[]>();
 
-  constructor(private readonly run: RunContext) {}
+  constructor(private readonly run: RunContext) {
+    // A health check with `onInstance` runs on the same instance batch after batch, across
+    // continue-as-new too: its recent invocations come along.
+    for (const [k, ids] of run.state.recentHealth ?? []) this.made.set(k, [...ids]);
+  }
+
+  private static chunkKey(step: RunnableStep, ids: string[]): string {
+    return `${step.key}\u0000${[...ids].sort().join(',')}`;
+  }
+
+  private remember(step: RunnableStep, ids: string[], invocationId: string): void {
+    const k = Dispatcher.chunkKey(step, ids);
+    this.made.set(k, [...(this.made.get(k) ?? []), invocationId]);
+    if (step.role !== 'health') return;
+    const state = this.run.state;
+    const recent = (state.recentHealth ?? []).filter(([key]) => key !== k);
+    recent.push([k, this.made.get(k)!.slice(-3)]);
+    state.recentHealth = recent.slice(-CARRIED_HEALTH_CHUNKS);
+  }
 
   /** Runs `step` on `targets`; resolves with each target's result once every invocation is settled. */
   async runStep(
@@ -22,9 +50,8 @@ export class Dispatcher {
     step: RunnableStep,
     targets: string[],
     parameters?: Record<string, string>,
-    attempt = 0,
   ): Promise<Map<string, TaskResult>> {
-    const { ledger, tracker, state } = this.run;
+    const { ledger, tracker } = this.run;
     const commandId = await this.command(step);
     const queue = [...targets];
     const mine: string[] = [];
@@ -38,8 +65,6 @@ export class Dispatcher {
           ledger.result(batch, step, r);
         }
     };
-    let chunkNo = 0;
-    const prefix = `${state.shapeKind === 'batches' ? 'b' : 'w'}${batch.index}`;
     for (;;) {
       const blocked = !always(step) && this.run.stopped();
       if (blocked) queue.length = 0;
@@ -47,16 +72,17 @@ export class Dispatcher {
       const reserved = queue.filter((id) => ledger.holdsBudget(id)).length;
       const n =
         always(step) || !counts(step) ? queue.length : reserved + ledger.admit(queue.length - reserved);
-      for (const planned of chunk(queue.splice(0, Math.max(0, n)))) {
-        const key = `${prefix}.${step.key}.c${chunkNo++}.a${attempt}`;
+      const taking = queue.splice(0, Math.max(0, n));
+      for (const planned of this.run.kindSplit ? chunkByKind(taking) : chunk(taking)) {
         ledger.entering(step, planned);
-        const invoked = await this.invoke(batch, step, commandId, planned, key, parameters);
+        const invoked = await this.invoke(batch, step, commandId, planned, parameters);
         if (!invoked) continue;
-        const { invocationId, ids } = invoked;
+        const { invocationId, ids, finished } = invoked;
         ledger.invoked(step, ids, invocationId);
         if (always(step)) this.rollbackInvocations.add(invocationId);
+        this.remember(step, ids, invocationId);
         mine.push(invocationId);
-        tracker.watch(invocationId, ids.length, step.output);
+        tracker.watch(invocationId, ids.length, step.output, finished);
       }
       const open = mine.filter((id) => !tracker.settled(id));
       if (open.length === 0 && queue.length === 0) break;
@@ -73,11 +99,12 @@ export class Dispatcher {
     const { state, opts } = this.run;
     const known = state.commands[step.key];
     if (known) return known;
-    const { commandId } = await this.run.acts.calls.prepareStep({
+    const { commandId } = await this.run.short.prepareStep({
       region: opts.region,
       runId: this.run.runId,
       step: step.key,
       command: step.command,
+      ...(step.parameters ? { parameters: true } : {}),
     });
     state.commands[step.key] = commandId;
     return commandId;
@@ -85,27 +112,29 @@ export class Dispatcher {
 
   /**
    * invokeChunk; when TAT refuses the call because some agents are offline (real TAT checks at the
-   * call), those targets end undeliverable and the rest are invoked under a derived key.
+   * call), those targets end undeliverable and the rest are invoked.
    */
   private async invoke(
     batch: BatchState,
     step: RunnableStep,
     commandId: string,
     planned: string[],
-    key: string,
     parameters?: Record<string, string>,
-  ): Promise<{ invocationId: string; ids: string[] } | undefined> {
+  ): Promise<{ invocationId: string; ids: string[]; finished?: TaskResult[] } | undefined> {
     let ids = planned;
-    for (let retry = 0; ids.length > 0; retry++) {
+    const poll = this.run.opts.pollIntervalMs ?? 1000;
+    while (ids.length > 0) {
       try {
-        const { invocationId } = await this.run.acts.calls.invokeChunk({
+        const known = this.made.get(Dispatcher.chunkKey(step, ids));
+        const { invocationId, finished } = await this.run.acts.calls.invokeChunk({
           region: this.run.opts.region,
           commandId,
           instanceIds: ids,
-          key: retry === 0 ? key : `${key}.r${retry}`,
           ...(parameters ? { parameters } : {}),
+          ...(known ? { known } : {}),
+          watch: { waitMs: Math.min(poll, WATCH_CAP_MS), pollIntervalMs: poll, output: step.output },
         });
-        return { invocationId, ids };
+        return { invocationId, ids, ...(finished ? { finished } : {}) };
       } catch (e) {
         const code =
           e instanceof wf.ActivityFailure && e.cause instanceof wf.ApplicationFailure
@@ -126,11 +155,11 @@ export class Dispatcher {
    * takes agents away for seconds); undefined when none was offline in the first place.
    */
   private async waitAgentsBack(ids: string[]): Promise<Set<string> | undefined> {
-    const { acts, opts } = this.run;
+    const { opts } = this.run;
     const deadline = Date.now() + seconds(opts.offlineGraceSeconds, this.run.offlineGraceDefault);
     let first = true;
     for (;;) {
-      const status = await acts.calls.agentStatus({ region: opts.region, instanceIds: ids });
+      const status = await this.run.short.agentStatus({ region: opts.region, instanceIds: ids });
       const away = new Set([...status.offline, ...status.unknown]);
       if (first && away.size === 0) return undefined;
       first = false;

@@ -10,11 +10,21 @@ export interface Actor {
   comment?: string;
 }
 
+/** A decision at a gate: who, why, and the gate decided on. */
+export interface GateDecision extends Actor {
+  /**
+   * The name of the gate decided on (`after canary`, `before batch 3`): refused unless that gate is
+   * the one waiting, so an approval meant for one gate never passes a later one. Absent: the gate
+   * waiting now (clients before gates were named).
+   */
+  gate?: string;
+}
+
 export const progressQuery = defineQuery<RolloutState>('progress');
-/** Passes the gate that is waiting; refused when none is. */
-export const approveUpdate = defineUpdate<string, [Actor]>('approve');
-/** Refuses the gate that is waiting: the run aborts. */
-export const rejectUpdate = defineUpdate<string, [Actor]>('reject');
+/** Passes the gate that is waiting (the one it names); refused when none is, or another is. */
+export const approveUpdate = defineUpdate<string, [GateDecision]>('approve');
+/** Refuses the gate that is waiting (the one it names): the run aborts. */
+export const rejectUpdate = defineUpdate<string, [GateDecision]>('reject');
 /** Finishes in-flight work and holds before the next batch (or the next target). */
 export const pauseUpdate = defineUpdate<string, [Actor]>('pause');
 export const resumeUpdate = defineUpdate<string, [Actor]>('resume');

@@ -22,6 +22,26 @@ export const CHECK_INPUT_PATCH = 'check-input';
 export const OFFLINE_GRACE_PATCH = 'offline-grace-150';
 
 /**
+ * The run's definition is built once, when it starts, by a local activity from the worker's
+ * registry (parameters and definition checked there), and carried through continue-as-new: a
+ * replay or a continued run never builds it again from the code of the day.
+ */
+export const DEFINITION_ONCE_PATCH = 'definition-once';
+
+/**
+ * Short calls (saved commands, agent status, target lookup, deleting the commands, finding open
+ * invocations) run as local activities, and explicit instance ids need no lookup at all: fewer
+ * workflow tasks per run.
+ */
+export const LOCAL_CALLS_PATCH = 'local-calls';
+
+/**
+ * Targets of different kinds (`ins-`, `lhins-`, `rins-`) go in separate invocations: TAT refuses
+ * CVM and Lighthouse instances in one call.
+ */
+export const KIND_SPLIT_PATCH = 'kind-split';
+
+/**
  * Runs a tatflow schedule started record it (the schedule, the time it meant the run for) in their
  * state, end at once as skipped when they are the second pass of a repeated wall time (DST, a
  * fixed-time schedule), and leave their outcome in their memo for `tatflow schedule describe`.

@@ -75,3 +75,21 @@ export function chunk<T>(ids: readonly T[], size = MAX_INSTANCES_PER_INVOCATION)
   for (let i = 0; i < ids.length; i += size) out.push(ids.slice(i, i + size));
   return out;
 }
+
+/** The kind of instance an id names, by its prefix (`ins`, `lhins`, `rins`). */
+export const idKind = (id: string): string => id.slice(0, Math.max(0, id.indexOf('-')));
+
+/**
+ * Splits ids into invocations of at most `MAX_INSTANCES_PER_INVOCATION` of one kind each (TAT
+ * refuses CVM and Lighthouse instances in one call), kinds in the order they first appear.
+ */
+export function chunkByKind(ids: readonly string[], size = MAX_INSTANCES_PER_INVOCATION): string[][] {
+  const byKind = new Map<string, string[]>();
+  for (const id of ids) {
+    const k = idKind(id);
+    const list = byKind.get(k);
+    if (list) list.push(id);
+    else byKind.set(k, [id]);
+  }
+  return [...byKind.values()].flatMap((group) => chunk(group, size));
+}

@@ -4,6 +4,7 @@
 
 import { resolveMaxErrors } from './budget.js';
 import { DEFAULT_SHAPE, parseSize, planBatches, resolveConcurrency } from './plan.js';
+import type { MachineOs } from './definition.js';
 import type { BatchState, RolloutOptions, TargetState } from './types.js';
 import { windowProblems } from './window.js';
 
@@ -46,6 +47,8 @@ export interface Fleet {
   ids: string[];
   offline: string[];
   unknown: string[];
+  /** Targets whose agent runs Windows (the rest: Linux). */
+  windows?: string[];
 }
 
 export interface Plan {
@@ -56,13 +59,19 @@ export interface Plan {
   live: string[];
   /** Skipped at plan time: agent offline or unknown. */
   away: string[];
+  /** Skipped at plan time: their OS cannot run the runbook's scripts. */
+  unsupported: string[];
   maxErrors: number;
   /** In window shapes, the most targets in flight (the ramp-up's ceiling). */
   concurrency?: number;
 }
 
-/** The plan of a run; throws a PlanRefusal when the run would not start. */
-export function planRun(o: RolloutOptions, fleet: Fleet): Plan {
+/**
+ * The plan of a run whose scripts run on `os`; throws a PlanRefusal when the run would not start.
+ * Targets on the other OS are skipped (`unsupported OS`), like agents that are offline: a SHELL
+ * script cannot run on Windows, nor a POWERSHELL or BAT one on Linux (TAT refuses the call).
+ */
+export function planRun(o: RolloutOptions, fleet: Fleet, os: MachineOs = 'Linux'): Plan {
   checkOptions(o);
   const { ids } = fleet;
   if (ids.length === 0) throw noTargets();
@@ -72,7 +81,16 @@ export function planRun(o: RolloutOptions, fleet: Fleet): Plan {
       `agents offline or unknown: ${[...away].join(', ')} (run with offline targets skipped, or bring them online)`,
       'TargetsOffline',
     );
-  const live = ids.filter((id) => !away.has(id));
+  const windows = new Set(fleet.windows ?? []);
+  const misfit = new Set(ids.filter((id) => !away.has(id) && windows.has(id) !== (os === 'Windows')));
+  const other = os === 'Windows' ? 'Linux' : 'Windows';
+  const types = os === 'Windows' ? 'POWERSHELL or BAT' : 'SHELL';
+  if (misfit.size === ids.length - away.size && misfit.size > 0)
+    throw new PlanRefusal(
+      `no target can run this runbook: its scripts are ${types}, and every online target runs ${other}`,
+      'NoTargets',
+    );
+  const live = ids.filter((id) => !away.has(id) && !misfit.has(id));
   const targets: Record<string, TargetState> = {};
   for (const id of ids)
     targets[id] = away.has(id)
@@ -82,7 +100,9 @@ export function planRun(o: RolloutOptions, fleet: Fleet): Plan {
           phase: 'skipped',
           reason: fleet.unknown.includes(id) ? 'unknown instance' : 'agent offline',
         }
-      : { id, batch: -1, phase: 'pending' };
+      : misfit.has(id)
+        ? { id, batch: -1, phase: 'skipped', reason: `unsupported OS: ${other} cannot run ${types} scripts` }
+        : { id, batch: -1, phase: 'pending' };
   const shape = o.shape ?? DEFAULT_SHAPE;
   let batches: BatchState[] = [];
   if (shape.kind === 'batches') {
@@ -98,6 +118,7 @@ export function planRun(o: RolloutOptions, fleet: Fleet): Plan {
     batches,
     live,
     away: [...away],
+    unsupported: [...misfit],
     maxErrors: resolveMaxErrors(o.maxErrors ?? 0, ids.length),
     ...(shape.kind !== 'batches'
       ? { concurrency: resolveConcurrency(shape.maxConcurrency, ids.length) }

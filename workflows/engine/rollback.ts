@@ -29,15 +29,12 @@ export async function rollBack(run: RunContext, dispatcher: Dispatcher, step: Ru
       const v = rb.versionParameter ? (t.version ?? '') : '';
       groups.set(v, [...(groups.get(v) ?? []), t.id]);
     }
-    let g = 0;
-    for (const [version, ids] of groups) {
+    for (const [version, ids] of groups)
       await dispatcher.runStep(
         batch,
         step,
         ids,
         rb.versionParameter ? { [rb.versionParameter]: version } : undefined,
-        g++,
       );
-    }
   }
 }

@@ -17,10 +17,11 @@ import * as wf from '@temporalio/workflow';
 import { Canceller } from './abort.js';
 import { now, RunContext } from './context.js';
 import { attachHandlers } from './control.js';
+import { definitionOs } from './definition.js';
 import { Dispatcher } from './dispatch.js';
 import { Gates } from './gates.js';
 import { noTargets, planRun, checkOptions, PlanRefusal } from './planning.js';
-import { STEP_ROLES_PATCH } from './patches.js';
+import type { RunPaths } from './paths.js';
 import { rollBack } from './rollback.js';
 import { ScheduledRun } from './scheduled.js';
 import { runBatches, runWindow } from './shapes.js';
@@ -44,11 +45,12 @@ export class Rollout {
   constructor(
     def: RunbookDefinition,
     private readonly input: RunbookInput,
+    paths: RunPaths,
   ) {
     // Runs begun before step roles became types keep keying saved commands by bare step name.
-    const byRole = wf.patched(STEP_ROLES_PATCH);
+    const byRole = paths.stepRoles;
     this.state = input.resume ? resumedState(input.resume, byRole) : initialState(input, byRole, now());
-    this.ctx = new RunContext(def, input, this.state);
+    this.ctx = new RunContext(def, input, this.state, paths);
     this.steps = stepsOf(def, !byRole);
     this.dispatcher = new Dispatcher(this.ctx);
     this.canceller = new Canceller(this.ctx, this.dispatcher);
@@ -57,8 +59,8 @@ export class Rollout {
       attachHandlers(this.state, () => this.ctx.changed()),
     );
     this.waves = new WaveRunner(this.ctx, this.steps, this.dispatcher, this.gates);
-    this.scheduled = new ScheduledRun(input, this.state);
-    openWindow(this.state, input);
+    this.scheduled = new ScheduledRun(input, this.state, paths);
+    openWindow(this.state, input, paths);
     this.window = new WindowGuard(this.ctx);
   }
 
@@ -84,10 +86,17 @@ export class Rollout {
         cancelled = e;
         state.aborted ??= { by: 'workflow cancellation', at: now() };
       } else if (e instanceof wf.ActivityFailure || e instanceof wf.ApplicationFailure) {
-        // A call the TAT API refuses for good (quota, a conflict): stop like a breach, clean up.
+        // A call the TAT API refuses for good (quota, a conflict), or one that kept failing past
+        // its activity's schedule-to-close bound: stop like a breach, clean up.
         failed = true;
         run.ledger.breach(`${e.cause?.message ?? e.message}`);
-      } else throw e; // a bug: fail the workflow task, so a fixed worker can resume the run
+      } else {
+        // An error of the workflow code (a bug, or input it did not expect): a workflow task that
+        // fails would be retried forever with the run shown as running; stop like a breach, clean
+        // up, and fail the run with the reason.
+        failed = true;
+        run.ledger.breach(`engine error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      }
     }
     try {
       await wf.CancellationScope.nonCancellable(async () => {
@@ -98,6 +107,13 @@ export class Rollout {
           await rollBack(run, this.dispatcher, this.steps.rollback);
         await this.cleanUp();
       });
+    } catch (e) {
+      // The clean-up's own calls failed for good (the TAT API refusing them, or down past their
+      // bound): the run still ends with its reason, and says what was left behind.
+      if (!(e instanceof wf.ActivityFailure)) throw e;
+      const why = e.cause?.message ?? e.message;
+      state.cleanupError = `clean-up failed (${why}): invocations may still run and the saved commands stay`;
+      if (state.reason) state.reason += `; ${state.cleanupError}`;
     } finally {
       this.canceller.stop();
       run.tracker.stop();
@@ -112,13 +128,22 @@ export class Rollout {
   }
 
   private async plan(): Promise<void> {
-    const { acts, opts, ledger } = this.ctx;
+    const { opts, ledger, short } = this.ctx;
     try {
       checkOptions(opts);
-      const ids = await acts.calls.resolveTargets({ region: opts.region, selector: opts.targets });
+      const sel = opts.targets;
+      // Explicit ids need no lookup (runs begun before local calls asked an activity).
+      const ids =
+        this.ctx.localCalls && 'instanceIds' in sel
+          ? [...new Set(sel.instanceIds)]
+          : await short.resolveTargets({ region: opts.region, selector: sel });
       if (ids.length === 0) throw noTargets();
-      const status = await acts.calls.agentStatus({ region: opts.region, instanceIds: ids });
-      const plan = planRun(opts, { ids, offline: status.offline, unknown: status.unknown });
+      const status = await short.agentStatus({ region: opts.region, instanceIds: ids });
+      const plan = planRun(
+        opts,
+        { ids, offline: status.offline, unknown: status.unknown, windows: status.windows ?? [] },
+        definitionOs(this.ctx.def),
+      );
       ledger.adopt(plan.targets);
       this.state.maxErrors = plan.maxErrors;
       this.state.batches = plan.batches;
@@ -132,7 +157,7 @@ export class Rollout {
   private async cleanUp(): Promise<void> {
     const ids = Object.values(this.state.commands);
     if (ids.length > 0)
-      await this.ctx.acts.calls.deleteCommands({ region: this.ctx.opts.region, commandIds: ids });
+      await this.ctx.short.deleteCommands({ region: this.ctx.opts.region, commandIds: ids });
   }
 
   private finish(cancelled: unknown): RolloutState {
@@ -171,6 +196,10 @@ export function summarize(s: RolloutState): Record<string, number> {
 }
 
 /** Runs a runbook definition on the engine: what every runbook workflow does. */
-export function runRollout(def: RunbookDefinition, input: RunbookInput): Promise<RolloutState> {
-  return new Rollout(def, input).run();
+export function runRollout(
+  def: RunbookDefinition,
+  input: RunbookInput,
+  paths: RunPaths,
+): Promise<RolloutState> {
+  return new Rollout(def, input, paths).run();
 }

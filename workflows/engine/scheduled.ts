@@ -9,7 +9,7 @@
 
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
-import { SCHEDULED_RUNS_PATCH } from './patches.js';
+import type { RunPaths } from './paths.js';
 import type { RolloutState, RunbookInput } from './types.js';
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
@@ -43,9 +43,10 @@ export class ScheduledRun {
   constructor(
     private readonly input: RunbookInput,
     private readonly state: RolloutState,
+    paths: Pick<RunPaths, 'scheduledRuns'>,
   ) {
-    // A continued run carries what its first run recorded.
-    this.on = input.resume ? !!state.schedule : !!input.schedule && wf.patched(SCHEDULED_RUNS_PATCH);
+    // A continued run carries what its first run recorded (the patch is asked in paths.ts).
+    this.on = input.resume ? !!state.schedule : paths.scheduledRuns;
     if (this.on && !input.resume) {
       const ref = input.schedule!;
       const at = scheduledStart() ?? wf.workflowInfo().startTime.getTime();

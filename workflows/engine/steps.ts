@@ -21,6 +21,8 @@ export interface RunnableStep {
    */
   booksAs: StepRole;
   command: CommandSpec;
+  /** The engine passes custom-parameter values at each invocation: its command takes them. */
+  parameters: boolean;
   /** A target whose task of this step started has changed: rollback applies to it. */
   changes: boolean;
   output: OutputCapture;
@@ -48,9 +50,10 @@ function runnable(
   changes: boolean,
   output: OutputCapture,
   legacy: boolean,
+  parameters = false,
 ): RunnableStep {
   const booksAs = legacy && (name === 'health' || name === 'rollback') ? name : role;
-  return { role, name, key: commandKey(role, name, legacy), booksAs, command, changes, output };
+  return { role, name, key: commandKey(role, name, legacy), booksAs, command, parameters, changes, output };
 }
 
 /** The runnable steps of a definition, each with its role. */
@@ -66,13 +69,22 @@ export function stepsOf(def: RunbookDefinition, legacy: boolean) {
         declared.kind === 'reboot' || declared.changes !== false,
         declared.kind === 'reboot' ? 'all' : 'failures',
         legacy,
+        declared.kind === 'command' && declared.parameters !== undefined,
       ),
     })),
     health: def.healthCheck
       ? runnable('health', 'health', def.healthCheck.command, false, 'failures', legacy)
       : undefined,
     rollback: def.rollback
-      ? runnable('rollback', 'rollback', def.rollback.command, false, 'failures', legacy)
+      ? runnable(
+          'rollback',
+          'rollback',
+          def.rollback.command,
+          false,
+          'failures',
+          legacy,
+          def.rollback.versionParameter !== undefined,
+        )
       : undefined,
   };
 }

@@ -1,6 +1,7 @@
 // Watches every invocation of a run with one poll at a time (not one per batch or wave), so a run
 // costs the TAT API one DescribeInvocations per poll interval whatever its concurrency. When an
 // invocation is added while a poll runs, that poll is cancelled and a new one covers the new set.
+// An invocation whose tasks all ended while invokeChunk watched them never needs a poll.
 
 import * as wf from '@temporalio/workflow';
 import type { OutputCapture, TaskResult } from '../../activities/types.js';
@@ -24,11 +25,14 @@ export class TaskTracker {
     private readonly onResult: (r: TaskResult) => void,
   ) {}
 
-  watch(invocationId: string, expected: number, output: OutputCapture): void {
+  /** Follows an invocation; `finished`: its tasks that ended already (seen by invokeChunk). */
+  watch(invocationId: string, expected: number, output: OutputCapture, finished: TaskResult[] = []): void {
     if (this.watched.has(invocationId)) return;
     this.watched.set(invocationId, { expected, results: new Map(), output });
-    // A running poll does not cover the new invocation: restart it.
-    if (this.polling && !this.polling.ids.has(invocationId)) this.polling.scope.cancel();
+    this.absorb(finished);
+    // A running poll does not cover the new invocation: restart it (unless it has ended already).
+    if (this.polling && !this.polling.ids.has(invocationId) && !this.settled(invocationId))
+      this.polling.scope.cancel();
   }
 
   /** Results given by another path (CancelInvocation's wait) count as if polled. */

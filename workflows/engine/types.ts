@@ -21,7 +21,11 @@ export type TargetStep =
       command: CommandSpec;
       /** Running it changes the target, so a target that started it is rolled back. Default true. */
       changes?: boolean;
-      /** Values for the command's custom parameters. */
+      /**
+       * Values for the script's custom parameters `{{name}}`: given (even empty), the command is
+       * made with TAT's custom parameters on, and every `{{name}}` of the script needs a value
+       * (here or in `command.defaultParameters`). Without, the script runs as written.
+       */
       parameters?: Record<string, string>;
     }
   | {
@@ -45,7 +49,10 @@ export interface HealthCheck {
 
 export interface Rollback {
   command: CommandSpec;
-  /** Group targets by the version the probe read and pass it in this custom parameter (one invocation per version). */
+  /**
+   * Group targets by the version the probe read and pass it in this custom parameter (one
+   * invocation per version): the rollback's command is then made with custom parameters on.
+   */
   versionParameter?: string;
 }
 
@@ -53,8 +60,11 @@ export interface Rollback {
 export interface RunbookDefinition {
   /** Reads something before the change (stdout, trimmed, becomes the target's `version`); never changes the target. */
   probe?: CommandSpec;
-  /** Given what the probe read, true when the target needs nothing (it is left alone and succeeds). */
-  alreadyDone?: (version: string) => boolean;
+  /**
+   * A target whose probe reads exactly `probeReads` needs nothing: it is left alone and succeeds.
+   * (Data, like the whole definition: it is kept in the run's history.)
+   */
+  alreadyDone?: { probeReads: string };
   steps: TargetStep[];
   healthCheck?: HealthCheck;
   rollback?: Rollback;
@@ -138,6 +148,11 @@ export interface RunbookInput<P = unknown> {
   rollout: RolloutOptions;
   /** Set by the engine itself when it continues as new. */
   resume?: RolloutState;
+  /**
+   * The definition the run started with, carried by the engine through continue-as-new (runs
+   * begun before the `definition-once` patch have none: they rebuild it).
+   */
+  definition?: RunbookDefinition;
   /** Set by a tatflow schedule on the runs it starts. */
   schedule?: ScheduleRef;
 }
@@ -246,6 +261,14 @@ export interface RolloutState {
   commandKeys?: 'role';
   /** Bytes of output excerpts kept in this state, across continue-as-new (engine/ledger.ts caps it). */
   outputBytes?: number;
+  /**
+   * The last health-check chunks (step key and instance set) with their invocations, carried
+   * across continue-as-new: a check on one instance (`onInstance`) repeats batch after batch, and a
+   * retried invokeChunk must not take an earlier batch's invocation for its own (engine/dispatch.ts).
+   */
+  recentHealth?: Array<[string, string[]]>;
+  /** The run's clean-up (cancelling, rollback, deleting its saved commands) failed: what was left. */
+  cleanupError?: string;
   /** Times in ISO 8601. */
   startedAt: string;
   endedAt?: string;

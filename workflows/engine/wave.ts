@@ -9,7 +9,17 @@ import type { Dispatcher } from './dispatch.js';
 import type { Gates } from './gates.js';
 import { isUnsuccessful } from './outcome.js';
 import type { RunnableStep, RunnableSteps } from './steps.js';
-import type { BatchState, TargetStep } from './types.js';
+import type { BatchState, RunbookDefinition, TargetStep } from './types.js';
+
+/**
+ * The probe read `version`: does the target need nothing? The definition says so as data
+ * (`{ probeReads }`); runs begun before definitions were data may hold a function.
+ */
+function alreadyDone(def: RunbookDefinition, version: string): boolean {
+  const a = def.alreadyDone as unknown;
+  if (typeof a === 'function') return (a as (v: string) => boolean)(version) === true;
+  return !!a && (a as { probeReads?: unknown }).probeReads === version;
+}
 
 export class WaveRunner {
   constructor(
@@ -74,7 +84,7 @@ export class WaveRunner {
       const r = results.get(id);
       if (r?.outcome !== 'succeeded') continue;
       const version = (r.output ?? '').trim();
-      const done = this.run.def.alreadyDone?.(version) ?? false;
+      const done = alreadyDone(this.run.def, version);
       this.run.ledger.probed(id, version, done);
       if (!done) ok.push(id);
     }
@@ -113,7 +123,7 @@ export class WaveRunner {
     for (let attempt = 0; attempt <= (hc.retries ?? 0) && failing.length > 0; attempt++) {
       if (attempt > 0) await wf.sleep(seconds(hc.intervalSeconds, 10));
       if (this.run.state.aborted) return targets; // not verified, like a target aborted before its check
-      last = await this.dispatcher.runStep(batch, step, failing, undefined, attempt);
+      last = await this.dispatcher.runStep(batch, step, failing);
       failing = failing.filter((id) => last.get(id)?.outcome !== 'succeeded');
     }
     if (failing.length === 0) return targets;

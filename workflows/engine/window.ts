@@ -10,7 +10,7 @@
 
 import * as wf from '@temporalio/workflow';
 import { now, type RunContext } from './context.js';
-import { MAINTENANCE_WINDOW_PATCH } from './patches.js';
+import type { RunPaths } from './paths.js';
 import { scheduledStart } from './scheduled.js';
 import type {
   BatchState,
@@ -70,10 +70,17 @@ export function refusal(w: WindowState, nowMs: number, estimateMs: number | unde
   return undefined;
 }
 
-/** Gives a run its window when it starts (a continued run carries it in its state). */
-export function openWindow(state: RolloutState, input: RunbookInput): void {
+/**
+ * Gives a run its window when it starts (a continued run carries it in its state; the patch is
+ * asked in paths.ts).
+ */
+export function openWindow(
+  state: RolloutState,
+  input: RunbookInput,
+  paths: Pick<RunPaths, 'maintenanceWindow'>,
+): void {
   const w = input.rollout.maintenanceWindow;
-  if (input.resume || !w || !wf.patched(MAINTENANCE_WINDOW_PATCH)) return;
+  if (input.resume || !w || !paths.maintenanceWindow) return;
   if (windowProblems(w).length > 0) return; // refused with the other options when the run plans
   state.window = windowFrom(w, scheduledStart() ?? wf.workflowInfo().startTime.getTime());
 }
