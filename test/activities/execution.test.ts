@@ -263,7 +263,7 @@ describe('invokeChunk', () => {
         invoke: {
           beforeInvoke: async () => {
             other = (await tat.InvokeCommand({ CommandId: commandId, InstanceIds: ids })).InvocationId!;
-            await new Promise((r) => setTimeout(r, 1100));
+            await nextSecond();
           },
         },
       },
@@ -283,6 +283,7 @@ describe('invokeChunk', () => {
     const commandId = await step({ content: 'true' });
     const stalled = createActivities(
       { secretId: ACCOUNT.secretId, secretKey: ACCOUNT.secretKey, endpoint: tatd.url },
+      // The stall itself (the scenario, not a wait for state): longer than the 1 s heartbeat timeout.
       { invoke: { beforeInvoke: () => new Promise((r) => setTimeout(r, 1500)) } },
     );
     const env = new MockActivityEnvironment(
