@@ -27,7 +27,15 @@ import type {
 
 export type { ActivitiesConfig } from './clients.js';
 
-export function createActivities(config: ActivitiesConfig) {
+/** What a run asks its worker once, for its search attributes (workflows/engine/visibility.ts). */
+export interface RunVisibilityInfo {
+  /** The key id (SecretId) the worker calls the TAT API with: the run's account. */
+  account: string;
+  /** The worker registered the runs' search attributes in its namespace: runs may set them. */
+  searchAttributes: boolean;
+}
+
+export function createActivities(config: ActivitiesConfig, o: { searchAttributes?: boolean } = {}) {
   const tat = clientsFor(config);
   return {
     /** The saved command of a (run, step), created once and found again by name. */
@@ -46,5 +54,7 @@ export function createActivities(config: ActivitiesConfig) {
     openInvocations: (i: CleanupInput): Promise<string[]> => openInvocations(tat(i.region), i.commandIds),
     /** Deletes the run's commands; ones already gone are fine. */
     deleteCommands: (i: CleanupInput): Promise<void> => deleteCommands(tat(i.region), i),
+    runVisibility: (): Promise<RunVisibilityInfo> =>
+      Promise.resolve({ account: config.secretId, searchAttributes: o.searchAttributes === true }),
   };
 }

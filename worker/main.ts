@@ -8,6 +8,7 @@ import { createActivities, type ActivitiesConfig } from '../activities/index.js'
 import type { RunbookRegistry } from '../workflows/registry.js';
 import { bundleRunbooks } from './bundle.js';
 import { loadRunbooks } from './runbook-files.js';
+import { ensureRunSearchAttributes } from './search-attributes.js';
 
 export const DEFAULT_TASK_QUEUE = 'tatflow';
 
@@ -43,8 +44,10 @@ export async function startWorker(c: WorkerConfig): Promise<RunningWorker> {
   const taskQueues = runbooks.taskQueues(c.taskQueue);
   const connection = await NativeConnection.connect({ address: c.temporalAddress });
   try {
+    // Runs set and upsert them (workflows/engine/visibility.ts): the namespace must have them.
+    await ensureRunSearchAttributes(connection.operatorService, c.namespace);
     const workflowBundle = c.workflowBundle ?? (await bundleRunbooks(c.runbooks));
-    const activities = createActivities(c.tat);
+    const activities = createActivities(c.tat, { searchAttributes: true });
     const workers: Worker[] = [];
     for (const taskQueue of taskQueues)
       workers.push(

@@ -5,7 +5,7 @@
 import * as wf from '@temporalio/workflow';
 import { engineActivities, type Activities } from './activities.js';
 import { Ledger } from './ledger.js';
-import { OFFLINE_GRACE_PATCH } from './patches.js';
+import { OFFLINE_GRACE_PATCH, TRUTHFUL_STATUS_PATCH } from './patches.js';
 import { TaskTracker } from './tracker.js';
 import type { RolloutOptions, RolloutState, RunbookDefinition, RunbookInput } from './types.js';
 
@@ -22,6 +22,8 @@ export class RunContext {
   tick = 0;
   /** Seconds an agent offline at dispatch gets to come back when the run does not say. */
   readonly offlineGraceDefault = wf.patched(OFFLINE_GRACE_PATCH) ? 150 : 60;
+  /** Aborted runs end `aborted`, unchecked targets `cancelled`, unknown ids refuse the run. */
+  readonly truthful = wf.patched(TRUTHFUL_STATUS_PATCH);
 
   constructor(
     readonly def: RunbookDefinition,

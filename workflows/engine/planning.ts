@@ -11,7 +11,7 @@ import { windowProblems } from './window.js';
 export class PlanRefusal extends Error {
   constructor(
     message: string,
-    readonly type: 'BadOptions' | 'NoTargets' | 'TargetsOffline',
+    readonly type: 'BadOptions' | 'NoTargets' | 'TargetsOffline' | 'UnknownTargets',
   ) {
     super(message);
   }
@@ -61,11 +61,21 @@ export interface Plan {
   concurrency?: number;
 }
 
-/** The plan of a run; throws a PlanRefusal when the run would not start. */
-export function planRun(o: RolloutOptions, fleet: Fleet): Plan {
+/**
+ * The plan of a run; throws a PlanRefusal when the run would not start. With `refuseUnknown` (runs
+ * under the `truthful-status` patch, and `tatflow preview`), an instance id the TAT endpoint does
+ * not know at all (a typo) refuses the run, naming it; an offline agent stays a skip.
+ */
+export function planRun(o: RolloutOptions, fleet: Fleet, rules: { refuseUnknown?: boolean } = {}): Plan {
   checkOptions(o);
   const { ids } = fleet;
   if (ids.length === 0) throw noTargets();
+  if (rules.refuseUnknown && fleet.unknown.length > 0)
+    throw new PlanRefusal(
+      `unknown instance id(s): ${fleet.unknown.join(', ')}: the TAT endpoint does not know them ` +
+        `(check the ids with \`tatflow instances\`)`,
+      'UnknownTargets',
+    );
   const away = new Set([...fleet.offline, ...fleet.unknown]);
   if (away.size > 0 && o.offline === 'refuse')
     throw new PlanRefusal(
