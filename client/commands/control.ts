@@ -12,7 +12,9 @@ import {
   resumeUpdate,
   type Actor,
 } from '../../workflows/engine/messages.js';
+import { printJson } from '../json-output.js';
 import { renderStatus } from '../progress.js';
+import { stateJson } from '../runs/state-json.js';
 import { engineOptions, temporalSettings, type EngineFlags } from '../settings.js';
 import { connectClient, runHandle } from '../temporal-client.js';
 import { follow } from './run.js';
@@ -21,12 +23,14 @@ export function statusCommand(): Command {
   return engineOptions(new Command('status').description('Show a run: batches, targets, errors, gates'))
     .argument('<run>', 'run id')
     .option('--follow', 'show progress bars until the run ends')
-    .action(async (runId: string, flags: EngineFlags & { follow?: boolean }) => {
+    .option('--json', 'print JSON (docs/cli.md, "tatflow status --json"); with --follow, once it ends')
+    .action(async (runId: string, flags: EngineFlags & { follow?: boolean; json?: boolean }) => {
       const client = await connectClient(temporalSettings(flags));
       const handle = await runHandle(client, runId);
-      if (flags.follow) await follow(handle);
+      if (flags.follow) await follow(handle, { quiet: !!flags.json });
       const state = await handle.query(progressQuery);
-      process.stdout.write(`${renderStatus(runId, state)}\n`);
+      if (flags.json) printJson(stateJson(runId, (await handle.describe()).type, state));
+      else process.stdout.write(`${renderStatus(runId, state)}\n`);
     });
 }
 

@@ -130,7 +130,11 @@ export function previewCommand(registry: RunbookRegistry = builtInRunbooks): Com
       };
       // The engine's own planning: what the run would plan now.
       try {
-        const plan = planRun(o, { ids, offline: status.offline, unknown: status.unknown });
+        const plan = planRun(
+          o,
+          { ids, offline: status.offline, unknown: status.unknown },
+          { refuseUnknown: true },
+        );
         const shape = o.shape ?? DEFAULT_SHAPE;
         const a = o.approval;
         out.plan = {
@@ -165,6 +169,8 @@ export function previewCommand(registry: RunbookRegistry = builtInRunbooks): Com
       } catch (e) {
         if (!(e instanceof PlanRefusal)) throw e;
         out.refused = e.message;
+        // A mistyped instance id is an error (exit 1), not a plan; the output still says why.
+        if (e.type === 'UnknownTargets') process.exitCode = 1;
       }
       if (flags.json) printJson(out);
       else process.stdout.write(`${text(out, def)}\n`);
