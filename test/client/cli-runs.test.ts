@@ -333,6 +333,35 @@ test('a mistyped instance id is an error naming it, in preview and run; an offli
   );
 });
 
+test('runs started by a schedule are listed, started by the schedule', async () => {
+  const made = await tatflow([
+    'schedule',
+    'create',
+    'runs-nightly',
+    'rollingCommand',
+    '--targets',
+    e.ids[0]!,
+    '--command',
+    'true',
+    '--cron',
+    '30 2 * * *',
+  ]);
+  assert.equal(made.code, 0, made.err + made.out);
+  try {
+    const fired = await tatflow(['schedule', 'trigger', 'runs-nightly']);
+    assert.equal(fired.code, 0, fired.err);
+    const l = await runsUntil(
+      ['--runbook', 'rollingCommand', '--since', '1h'],
+      (x) => x.runs.some((r) => r.startedBy === 'schedule tatflow-runs-nightly' && r.status === 'succeeded'),
+      'the scheduled run listed, succeeded',
+    );
+    const run = l.runs.find((r) => r.startedBy === 'schedule tatflow-runs-nightly')!;
+    assert.deepEqual([run.targets, run.done, run.account], [1, 1, ACCOUNT.secretId]);
+  } finally {
+    await tatflow(['schedule', 'delete', 'runs-nightly']);
+  }
+});
+
 test('runs needs no worker: with the worker and tatd stopped the runs are still listed', async () => {
   stopped = true;
   await e.stop();

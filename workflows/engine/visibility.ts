@@ -69,7 +69,12 @@ export class RunVisibility {
    * lacks would fail each workflow task) and which account it acts as; then sets what the run is,
    * and keeps status and progress current until `stop()`.
    */
-  async watch(): Promise<void> {
+  watch(): Promise<void> {
+    // Not cancelled with the workflow: it publishes until the run's clean-up ends, then `stop()`.
+    return wf.CancellationScope.nonCancellable(() => this.keepCurrent());
+  }
+
+  private async keepCurrent(): Promise<void> {
     if (!this.on) return;
     const { account, searchAttributes } = await this.acts.calls.runVisibility();
     if (!searchAttributes) return;
