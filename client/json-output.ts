@@ -126,6 +126,146 @@ export const PreviewJson = z.strictObject({
 });
 export type PreviewJson = z.infer<typeof PreviewJson>;
 
+/** A run's status as `status --json`, `run --json` and `runs --json` give it. */
+export const RUN_STATUSES = [
+  'planning',
+  'running',
+  'paused',
+  'waiting for approval',
+  'rolling back',
+  'succeeded',
+  'failed',
+  'aborted',
+  'skipped',
+  'window closed',
+] as const;
+const runStatus = z.enum(RUN_STATUSES);
+const decision = z.strictObject({ by: z.string(), comment: z.string().nullable(), at: z.string() });
+const outcome = z.enum(['succeeded', 'failed', 'timed out', 'agent lost', 'undeliverable', 'cancelled']);
+
+/** `tatflow status --json`, and `tatflow run --json` (the run's end). */
+export const StatusJson = z.strictObject({
+  run: z.string(),
+  runbook: z.string().nullable(),
+  status: runStatus,
+  /** Why it failed or was aborted (who and why). */
+  reason: z.string().nullable(),
+  /** Why a run that did not fail did not do everything (skipped, window closed). */
+  note: z.string().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  errors: z.number().int(),
+  maxErrors: z.number().int(),
+  gate: z.strictObject({ name: z.string(), since: z.string(), timeoutAt: z.string() }).nullable(),
+  paused: decision.nullable(),
+  aborted: decision.nullable(),
+  decisions: z.array(
+    z.strictObject({
+      gate: z.string(),
+      approved: z.boolean(),
+      by: z.string(),
+      comment: z.string().nullable(),
+      at: z.string(),
+    }),
+  ),
+  counts: z.strictObject({
+    targets: z.number().int(),
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+    cancelled: z.number().int(),
+    skipped: z.number().int(),
+    pending: z.number().int(),
+    running: z.number().int(),
+  }),
+  batches: z.array(
+    z.strictObject({
+      batch: z.number().int(),
+      status: z.enum(['pending', 'running', 'healthy', 'failed', 'skipped']),
+      targets: z.array(z.string()),
+      startedAt: z.string().nullable(),
+      endedAt: z.string().nullable(),
+    }),
+  ),
+  targets: z.array(
+    z.strictObject({
+      id: z.string(),
+      /** 1-based; null when it was never put in a batch (skipped at the start). */
+      batch: z.number().int().nullable(),
+      phase: z.enum(['pending', 'running', 'done', 'skipped']),
+      outcome: outcome.nullable(),
+      step: z.string().nullable(),
+      taskStatus: z.string().nullable(),
+      exitCode: z.number().int().nullable(),
+      invocationId: z.string().nullable(),
+      taskId: z.string().nullable(),
+      changed: z.boolean(),
+      unhealthy: z.boolean(),
+      version: z.string().nullable(),
+      reason: z.string().nullable(),
+      rollback: z
+        .strictObject({ status: z.string(), outcome, exitCode: z.number().int().nullable() })
+        .nullable(),
+    }),
+  ),
+});
+export type StatusJson = z.infer<typeof StatusJson>;
+
+/** `tatflow runs --json`. */
+export const RunsJson = z.strictObject({
+  filters: z.strictObject({
+    status: z.array(runStatus),
+    runbook: z.string().nullable(),
+    since: z.string().nullable(),
+  }),
+  runs: z.array(
+    z.strictObject({
+      id: z.string(),
+      runbook: z.string(),
+      status: runStatus,
+      startedBy: z.string().nullable(),
+      account: z.string().nullable(),
+      /** Progress as of the run's last finished batch (null: a run that does not publish it). */
+      targets: z.number().int().nullable(),
+      done: z.number().int().nullable(),
+      failed: z.number().int().nullable(),
+      startedAt: z.string(),
+      endedAt: z.string().nullable(),
+      ageSeconds: z.number().int(),
+      /** Temporal's own execution status (`Running`, `Completed`, `Failed`, `Canceled` …). */
+      temporalStatus: z.string(),
+    }),
+  ),
+});
+export type RunsJson = z.infer<typeof RunsJson>;
+
+/** One task's output, as `tatflow logs --json` gives it (and, with --follow, one per line). */
+export const LogTaskJson = z.strictObject({
+  instance: z.string(),
+  /** The runbook step's name, or `probe`, `health`, `rollback`. */
+  step: z.string(),
+  invocationId: z.string(),
+  taskId: z.string(),
+  status: z.string(),
+  exitCode: z.number().int().nullable(),
+  /** The output TAT keeps (its first 24 KB on Tencent Cloud). */
+  output: z.string(),
+  /** Bytes of output the agent dropped (not in `output`). */
+  dropped: z.number().int(),
+  /** The full output in the object store, when the task uploaded it. */
+  outputUrl: z.string().nullable(),
+  startTime: z.string().nullable(),
+  endTime: z.string().nullable(),
+});
+export type LogTaskJson = z.infer<typeof LogTaskJson>;
+
+/** `tatflow logs --json`. */
+export const LogsJson = z.strictObject({
+  run: z.string(),
+  region: z.string(),
+  tasks: z.array(LogTaskJson),
+});
+export type LogsJson = z.infer<typeof LogsJson>;
+
 /** Prints a `--json` answer: one JSON document, then a newline. */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -9,6 +9,7 @@ import { instancesCommand } from './commands/instances.js';
 import { previewCommand } from './commands/preview.js';
 import { runCommand } from './commands/run.js';
 import { runbooksCommand } from './commands/runbooks.js';
+import { logsCommand, runsCommand } from './commands/runs.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { workerCommand } from './commands/worker.js';
 import { registerCodeCommand } from './commands/register-code.js';
@@ -41,6 +42,8 @@ const program = new Command()
   .addCommand(runCommand(registry))
   .addCommand(previewCommand(registry))
   .addCommand(statusCommand())
+  .addCommand(runsCommand())
+  .addCommand(logsCommand())
   .addCommand(instancesCommand())
   .addCommand(runbooksCommand(registry))
   .addCommand(scheduleCommand(registry));

@@ -15,31 +15,47 @@ function tail(output: string | undefined, lines = 5): string {
   return output.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-function counts(s: RolloutState, ids: string[]) {
+/** Done targets by how they ended: ok, failed (any other end but cancelled), cancelled. */
+export function counts(s: RolloutState, ids: string[]) {
   let ok = 0;
   let bad = 0;
+  let cancelled = 0;
   for (const id of ids) {
     const t = s.targets[id]!;
     if (t.phase !== 'done') continue;
     if (t.outcome === 'succeeded') ok++;
+    else if (t.outcome === 'cancelled') cancelled++;
     else bad++;
   }
-  return { ok, bad, done: ok + bad };
+  return { ok, bad, cancelled, done: ok + bad + cancelled };
 }
+
+/**
+ * The status to show. A run that ended `failed` because someone aborted it (runs begun before
+ * the engine ended such runs `aborted`) is shown `aborted` too.
+ */
+export function shownStatus(s: RolloutState): RolloutState['status'] {
+  return s.status === 'failed' && s.aborted ? 'aborted' : s.status;
+}
+
+const who = (d: { by: string; comment?: string | undefined }) =>
+  `${d.by}${d.comment ? `: ${d.comment}` : ''}`;
 
 export function headline(s: RolloutState): string {
   const n = s.batches.length;
   if (s.status === 'planning') return 'planning: resolving targets and checking agents';
   if (s.status === 'skipped') return `skipped: ${s.note ?? ''}`;
   const gate = s.gate ? ` · waiting at gate "${s.gate.name}" (tatflow approve|reject)` : '';
-  const pause = s.paused ? ` · paused by ${s.paused.by}` : '';
-  return `${s.status} · batch ${Math.min(s.currentBatch + 1, Math.max(n, 1))}/${n} · errors ${s.errors}/${s.maxErrors} allowed${gate}${pause}`;
+  const pause = s.paused ? ` · paused by ${who(s.paused)}` : '';
+  const abort = s.aborted ? ` · aborted by ${who(s.aborted)}` : '';
+  return `${shownStatus(s)} · batch ${Math.min(s.currentBatch + 1, Math.max(n, 1))}/${n} · errors ${s.errors}/${s.maxErrors} allowed${gate}${pause}${abort}`;
 }
 
 function failureLine(t: TargetState): string {
   const what = `${t.id} ${t.outcome}${t.exitCode !== undefined && t.exitCode !== null ? ` (exit ${t.exitCode})` : ''}${t.reason ? `: ${t.reason}` : ''}`;
   const out = tail(t.output);
-  return out ? `✗ ${what}\n${out.replace(/^/gm, '    ')}` : `✗ ${what}`;
+  const mark = t.outcome === 'cancelled' ? '–' : '✗';
+  return out ? `${mark} ${what}\n${out.replace(/^/gm, '    ')}` : `${mark} ${what}`;
 }
 
 /** The text of one batch's bar: `batch   2 [████░░░░] 1/2 · 1 ok 0 failed · running`. */
@@ -48,7 +64,8 @@ export function barLine(s: RolloutState, b: BatchState, width = BAR_WIDTH): stri
   const total = b.targets.length;
   const filled = total === 0 ? width : Math.round((c.done / total) * width);
   const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
-  return ` batch ${String(b.index + 1).padStart(3)} [${bar}] ${c.done}/${total} · ${c.ok} ok ${c.bad} failed · ${b.status}`;
+  const cancelled = c.cancelled ? ` ${c.cancelled} cancelled` : '';
+  return ` batch ${String(b.index + 1).padStart(3)} [${bar}] ${c.done}/${total} · ${c.ok} ok ${c.bad} failed${cancelled} · ${b.status}`;
 }
 
 /** Where the view writes: a terminal (redrawn in place) or anything else (lines only). */
@@ -109,7 +126,7 @@ export class ProgressView {
       else {
         const c = counts(s, b.targets);
         add(
-          `batch ${b.index + 1}: ${c.done}/${b.targets.length} done, ${c.ok} ok, ${c.bad} failed (${b.status})`,
+          `batch ${b.index + 1}: ${c.done}/${b.targets.length} done, ${c.ok} ok, ${c.bad} failed${c.cancelled ? `, ${c.cancelled} cancelled` : ''} (${b.status})`,
         );
       }
     }
@@ -158,13 +175,15 @@ export function renderStatus(runId: string, s: RolloutState): string {
   const out: string[] = [];
   const rows: [string, string][] = [
     ['run', runId],
-    ['status', s.status],
+    ['status', shownStatus(s)],
     ['progress', headline(s)],
     ['started', s.startedAt],
   ];
   if (s.endedAt) rows.push(['ended', s.endedAt]);
   if (s.reason) rows.push(['reason', s.reason]);
   else if (s.cleanupError) rows.push(['warning', s.cleanupError]);
+  if (s.paused) rows.push(['paused', `by ${who(s.paused)} at ${s.paused.at}`]);
+  if (s.aborted) rows.push(['aborted', `by ${who(s.aborted)} at ${s.aborted.at}`]);
   if (s.note) rows.push(['note', s.note]);
   if (s.schedule)
     rows.push([
@@ -182,13 +201,13 @@ export function renderStatus(runId: string, s: RolloutState): string {
       `gate "${d.gate}"`,
       `${d.approved ? 'approved' : 'rejected'} by ${d.by} at ${d.at}${d.comment ? `: ${d.comment}` : ''}`,
     ]);
-  out.push(renderTable(['', ''], rows));
+  out.push(renderTable([], rows));
   out.push(
     renderTable(
-      ['batch', 'targets', 'ok', 'failed', 'status'],
+      ['batch', 'targets', 'ok', 'failed', 'cancelled', 'status'],
       s.batches.map((b) => {
         const c = counts(s, b.targets);
-        return [b.index + 1, b.targets.length, c.ok, c.bad, b.status];
+        return [b.index + 1, b.targets.length, c.ok, c.bad, c.cancelled, b.status];
       }),
     ),
   );
@@ -211,5 +230,6 @@ export function renderStatus(runId: string, s: RolloutState): string {
   );
   const failed = targets.filter((t) => t.phase === 'done' && t.outcome !== 'succeeded' && t.output);
   for (const t of failed) out.push(failureLine(t));
+  if (failed.length) out.push(`(every target's output: tatflow logs ${runId})`);
   return out.join('\n');
 }

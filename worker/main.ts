@@ -9,6 +9,7 @@ import type { RunbookRegistry } from '../workflows/registry.js';
 import { bundleRunbooks } from './bundle.js';
 import { definitionActivities } from './definitions.js';
 import { loadRunbooks } from './runbook-files.js';
+import { ensureRunSearchAttributes } from './search-attributes.js';
 
 export const DEFAULT_TASK_QUEUE = 'tatflow';
 
@@ -46,10 +47,15 @@ export async function startWorker(c: WorkerConfig): Promise<RunningWorker> {
   const taskQueues = runbooks.taskQueues(c.taskQueue);
   const connection = await NativeConnection.connect({ address: c.temporalAddress });
   try {
+    // Runs set and upsert them (workflows/engine/visibility.ts): the namespace must have them.
+    await ensureRunSearchAttributes(connection.operatorService, c.namespace);
     const workflowBundle = c.workflowBundle ?? (await bundleRunbooks(c.runbooks));
     // One set of activities for every queue: the process's rate lanes are shared by all its runs.
     const activities = {
-      ...createActivities(c.tat, c.invokeHooks ? { invoke: c.invokeHooks } : {}),
+      ...createActivities(c.tat, {
+        searchAttributes: true,
+        ...(c.invokeHooks ? { invoke: c.invokeHooks } : {}),
+      }),
       ...definitionActivities(runbooks),
     };
     const workers: Worker[] = [];

@@ -14,8 +14,10 @@ import {
   resumeUpdate,
   type GateDecision,
 } from '../../workflows/engine/messages.js';
+import { printJson } from '../json-output.js';
 import { renderStatus } from '../progress.js';
 import { stuckMessage, stuckRun } from '../run-health.js';
+import { stateJson } from '../runs/state-json.js';
 import { engineOptions, temporalSettings, type EngineFlags } from '../settings.js';
 import { connectClient, runHandle } from '../temporal-client.js';
 import { follow } from './run.js';
@@ -45,15 +47,17 @@ export function statusCommand(): Command {
   return engineOptions(new Command('status').description('Show a run: batches, targets, errors, gates'))
     .argument('<run>', 'run id')
     .option('--follow', 'show progress bars until the run ends')
-    .action(async (runId: string, flags: EngineFlags & { follow?: boolean }) => {
+    .option('--json', 'print JSON (docs/cli.md, "tatflow status --json"); with --follow, once it ends')
+    .action(async (runId: string, flags: EngineFlags & { follow?: boolean; json?: boolean }) => {
       const client = await connectClient(temporalSettings(flags));
       const handle = await runHandle(client, runId);
       if (flags.follow) {
-        const { stuck } = await follow(handle, { client });
+        const { stuck } = await follow(handle, { client, quiet: !!flags.json });
         if (stuck) throw new Error(stuck);
       }
       const state = await progressOf(client, handle, runId);
-      process.stdout.write(`${renderStatus(runId, state)}\n`);
+      if (flags.json) printJson(stateJson(runId, (await handle.describe()).type, state));
+      else process.stdout.write(`${renderStatus(runId, state)}\n`);
     });
 }
 

@@ -141,6 +141,7 @@ export function previewCommand(registry: RunbookRegistry = builtInRunbooks): Com
           o,
           { ids, offline: status.offline, unknown: status.unknown, windows: status.windows ?? [] },
           def ? definitionOs(def) : 'Linux',
+          { refuseUnknown: true },
         );
         const shape = o.shape ?? DEFAULT_SHAPE;
         const a = o.approval;
@@ -177,6 +178,8 @@ export function previewCommand(registry: RunbookRegistry = builtInRunbooks): Com
       } catch (e) {
         if (!(e instanceof PlanRefusal)) throw e;
         out.refused = e.message;
+        // A mistyped instance id is an error (exit 1), not a plan; the output still says why.
+        if (e.type === 'UnknownTargets') process.exitCode = 1;
       }
       if (flags.json) printJson(out);
       else process.stdout.write(`${text(out, def)}\n`);

@@ -2,13 +2,25 @@
 // live). It needs no TAT credentials: the worker calls the TAT API, the CLI only Temporal.
 
 import { randomBytes } from 'node:crypto';
-import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { userInfo } from 'node:os';
+import {
+  ApplicationFailure,
+  CancelledFailure,
+  TerminatedFailure,
+  WorkflowFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { Command } from 'commander';
 import { progressQuery } from '../../workflows/engine/messages.js';
 import type { RolloutState } from '../../workflows/engine/types.js';
+import { RUN_ATTRIBUTES } from '../../workflows/engine/visibility.js';
 import { builtInRunbooks, type RunbookRegistry } from '../../workflows/registry.js';
+import { ensureRunSearchAttributes } from '../../worker/search-attributes.js';
 import { confirmDevReboot } from '../dev-guard.js';
+import { printJson } from '../json-output.js';
 import { ProgressView, renderStatus } from '../progress.js';
+import { stateJson } from '../runs/state-json.js';
 import { runbooksHelp } from '../runbook-help.js';
 import { stuckMessage, stuckRun } from '../run-health.js';
 import { runbookInput, runOptions, type RunFlags } from '../run-options.js';
@@ -79,6 +91,30 @@ export async function follow(
   return { ...(state ? { state } : {}), ...(error ? { error } : {}), ...(stuck ? { stuck } : {}) };
 }
 
+/** Exit statuses of `run --follow` / `run --json` (docs/cli.md): a failed run 1, an aborted one 3. */
+export const EXIT_FAILED = 1;
+export const EXIT_ABORTED = 3;
+
+/** How a followed run ended, from its last state and its result. */
+export function runEnd(
+  state: RolloutState | undefined,
+  error: Error | undefined,
+): { kind: 'succeeded' | 'window closed' | 'skipped' | 'failed' | 'aborted'; why: string } {
+  if (!error) {
+    if (state?.status === 'window closed' || state?.status === 'skipped')
+      return { kind: state.status, why: state.note ?? '' };
+    return { kind: 'succeeded', why: '' };
+  }
+  const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
+  const why = cause?.message ?? error.message;
+  const aborted =
+    (cause instanceof ApplicationFailure && cause.type === 'RunAborted') ||
+    cause instanceof CancelledFailure ||
+    cause instanceof TerminatedFailure ||
+    !!state?.aborted;
+  return { kind: aborted ? 'aborted' : 'failed', why };
+}
+
 export function runCommand(registry: RunbookRegistry = builtInRunbooks): Command {
   return runOptions(
     engineOptions(new Command('run').description('Start a runbook run on the fleet')),
@@ -86,39 +122,61 @@ export function runCommand(registry: RunbookRegistry = builtInRunbooks): Command
   )
     .addHelpText('after', runbooksHelp(registry))
     .option('--id <run-id>', 'the run id (default: <runbook>-<time>-<random>)')
-    .option('--follow', 'show progress bars until the run ends; exit 1 if it fails')
+    .option('--follow', 'show progress bars until the run ends; exit 1 if it fails, 3 if it is aborted')
+    .option(
+      '--json',
+      'wait for the run to end and print its state as JSON (docs/cli.md, "tatflow run --json")',
+    )
+    .option('--by <name>', 'who starts it, shown by `tatflow runs` (default: your login name)')
     .option('--yes', 'start without asking, even a run that may reboot the `tatflow dev` fleet on this host')
     .action(
       async (
         runbook: string,
-        flags: RunFlags & EngineFlags & { id?: string; follow?: boolean; yes?: boolean },
+        flags: RunFlags &
+          EngineFlags & { id?: string; follow?: boolean; json?: boolean; yes?: boolean; by?: string },
       ) => {
         const s = temporalSettings(flags);
         const input = runbookInput(runbook, flags, regionSetting(flags), registry);
         await confirmDevReboot(registry.require(runbook), input.params, s.temporalAddress, !!flags.yes);
         const client = await connectClient(s);
+        // `tatflow runs` lists runs by these (workflows/engine/visibility.ts); the run keeps them current.
+        await ensureRunSearchAttributes(client.connection.operatorService, s.namespace);
         const id = flags.id ?? newRunId(runbook);
         const handle = await client.workflow.start(runbook, {
           taskQueue: registry.taskQueue(runbook, s.taskQueue),
           workflowId: id,
           args: [input],
+          typedSearchAttributes: [
+            { key: RUN_ATTRIBUTES.runbook, value: runbook },
+            { key: RUN_ATTRIBUTES.startedBy, value: flags.by ?? userInfo().username },
+            { key: RUN_ATTRIBUTES.status, value: 'planning' },
+          ],
         });
-        process.stdout.write(`run ${id} started (${runbook}); see it with: tatflow status ${id}\n`);
-        if (!flags.follow) return;
-        const { state, error, stuck } = await follow(handle, { client });
+        if (!flags.json)
+          process.stdout.write(`run ${id} started (${runbook}); see it with: tatflow status ${id}\n`);
+        if (!flags.follow && !flags.json) return;
+        const { state, error, stuck } = await follow(handle, { client, quiet: !!flags.json });
         if (stuck) {
+          if (flags.json) throw new Error(stuck);
           process.stdout.write(`\n${stuck}\n`);
-          process.exitCode = 1;
+          process.exitCode = EXIT_FAILED;
+          return;
+        }
+        const end = runEnd(state, error);
+        if (end.kind === 'failed') process.exitCode = EXIT_FAILED;
+        if (end.kind === 'aborted') process.exitCode = EXIT_ABORTED;
+        if (flags.json) {
+          if (!state)
+            throw new Error(`run ${id} ${end.kind}${end.why ? `: ${end.why}` : ''} (no state to show)`);
+          printJson(stateJson(id, runbook, state));
           return;
         }
         if (state) process.stdout.write(`\n${renderStatus(id, state)}\n`);
-        if (error) {
-          const why =
-            error instanceof WorkflowFailedError ? (error.cause?.message ?? error.message) : error.message;
-          process.stdout.write(`\nrun ${id} failed: ${why}\n`);
-          process.exitCode = 1;
-        } else if (state?.status === 'window closed')
-          process.stdout.write(`\nrun ${id} ended with its maintenance window: ${state.note}\n`);
+        if (end.kind === 'failed' || end.kind === 'aborted')
+          process.stdout.write(`\nrun ${id} ${end.kind}: ${end.why}\n`);
+        else if (end.kind === 'window closed')
+          process.stdout.write(`\nrun ${id} ended with its maintenance window: ${end.why}\n`);
+        else if (end.kind === 'skipped') process.stdout.write(`\nrun ${id} skipped: ${end.why}\n`);
         else process.stdout.write(`\nrun ${id} succeeded\n`);
       },
     );

@@ -35,6 +35,7 @@ export type RunOutcome =
   | 'running'
   | 'succeeded'
   | 'failed'
+  | 'aborted'
   | 'skipped'
   | 'window closed'
   | 'cancelled'
@@ -155,7 +156,7 @@ function outcomeOf(w: WorkflowExecutionInfo, memo: RunMemo | undefined): RunOutc
     case 'COMPLETED':
       return memo?.status === 'skipped' || memo?.status === 'window closed' ? memo.status : 'succeeded';
     case 'FAILED':
-      return 'failed';
+      return memo?.status === 'aborted' ? 'aborted' : 'failed';
     case 'CANCELLED':
       return 'cancelled';
     case 'TERMINATED':

@@ -5,7 +5,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { z } from 'zod';
-import { InstancesJson, PreviewJson, RunbooksJson } from '../../client/json-output.js';
+import {
+  InstancesJson,
+  LogsJson,
+  PreviewJson,
+  RunbooksJson,
+  RunsJson,
+  StatusJson,
+} from '../../client/json-output.js';
 
 const doc = readFileSync(new URL('../../../docs/cli.md', import.meta.url), 'utf8');
 
@@ -13,6 +20,9 @@ const SHAPES: [string, z.ZodType][] = [
   ['tatflow instances --json', InstancesJson],
   ['tatflow runbooks --json', RunbooksJson],
   ['tatflow preview --json', PreviewJson],
+  ['tatflow status --json`, `tatflow run --json', StatusJson],
+  ['tatflow runs --json', RunsJson],
+  ['tatflow logs --json', LogsJson],
 ];
 
 test('every --json example in docs/cli.md matches its schema', () => {

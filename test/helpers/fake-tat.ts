@@ -89,6 +89,8 @@ export class FakeTat {
 
   activities(): ReturnType<typeof createActivities> {
     return {
+      // Temporal's time-skipping test server cannot register search attributes: runs set none.
+      runVisibility: async () => ({ account: 'AKIDfake', searchAttributes: false }),
       prepareStep: async (i: PrepareStepInput) => {
         const commandId = `cmd-${i.step}`;
         this.commands.set(commandId, { step: i.step, command: i.command, parameters: i.parameters === true });

@@ -379,11 +379,12 @@ describe('step roles', () => {
     };
     const h = await start('fromParams', { definition }, { shape: { kind: 'batches', batches: [2] } });
     assert.match(await runFailure(h), /error budget exceeded: 1 failed > maxErrors 0 in batch 1/);
+    // The breach stopped the run before the health check: its command is never made (the next
+    // test shows the step and the check each with its own), the other target is not checked.
     assert.deepEqual(
       [...tat.commands.values()].map((c) => [c.step, c.command.content]),
       [
         ['step.health', 'step'],
-        ['health', 'check'],
         ['rollback', 'undo'],
       ],
     );
@@ -391,6 +392,9 @@ describe('step roles', () => {
     const s = await h.query(progressQuery);
     assert.equal(s.targets[ids[0]!]!.step, 'health');
     assert.equal(s.targets[ids[0]!]!.outcome, 'failed');
+    assert.equal(s.targets[ids[1]!]!.outcome, 'cancelled');
+    assert.match(s.targets[ids[1]!]!.reason ?? '', /^not health-checked: the run stopped/);
+    assert.equal(s.errors, 1, 'the unchecked target counts against nothing');
     assert.equal(s.commandKeys, 'role');
   });
 

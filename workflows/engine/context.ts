@@ -26,6 +26,8 @@ export class RunContext {
   readonly localCalls: boolean;
   /** Invocations hold one kind of instance each (runs begun before: any mix). */
   readonly kindSplit: boolean;
+  /** Aborted runs end `aborted`, unchecked targets `cancelled`, unknown ids refuse the run. */
+  readonly truthful: boolean;
 
   constructor(
     readonly def: RunbookDefinition,
@@ -36,6 +38,7 @@ export class RunContext {
     this.offlineGraceDefault = paths.offlineGrace150 ? 150 : 60;
     this.localCalls = paths.localCalls;
     this.kindSplit = paths.kindSplit;
+    this.truthful = paths.truthfulStatus;
     this.tracker = new TaskTracker(
       this.acts,
       this.opts.region,

@@ -20,7 +20,11 @@ export interface Control {
 }
 
 const ended = (s: RolloutState) =>
-  s.status === 'succeeded' || s.status === 'failed' || s.status === 'skipped' || s.status === 'window closed';
+  s.status === 'succeeded' ||
+  s.status === 'failed' ||
+  s.status === 'aborted' ||
+  s.status === 'skipped' ||
+  s.status === 'window closed';
 
 function requireActor(a: Actor): void {
   if (!a || typeof a.by !== 'string' || a.by.trim() === '')

@@ -155,6 +155,14 @@ export class Ledger {
   }
 
   /**
+   * Targets whose health check was never dispatched because the run stopped: not verified, so
+   * neither succeeded nor failed; they end `cancelled` and count against nothing.
+   */
+  notChecked(ids: string[], why: string): void {
+    for (const id of ids) this.fail(id, 'cancelled', `not health-checked: ${why}`, 'health');
+  }
+
+  /**
    * After the workflow was cancelled: what the cancelled invocations' tasks ended as, for the targets
    * still running; the rest of those still running end cancelled.
    */

@@ -53,3 +53,19 @@ export const SCHEDULED_RUNS_PATCH = 'scheduled-runs';
  * cannot end inside the window; the run ends `window closed` saying what was left.
  */
 export const MAINTENANCE_WINDOW_PATCH = 'maintenance-window';
+
+/**
+ * A run keeps its search attributes current (engine/visibility.ts): its runbook, status, who
+ * started it, the account it acts as and its progress, so `tatflow runs` lists runs from
+ * Temporal's visibility without a worker. It first asks its worker (an activity) whether the
+ * namespace has them, and the account.
+ */
+export const RUN_VISIBILITY_PATCH = 'run-visibility';
+
+/**
+ * Status that tells the truth (rollout.ts, wave.ts, planning.ts): a rejected or aborted run ends `aborted` (a
+ * `RunAborted` failure), not `failed`; targets whose health check was never dispatched because the
+ * run stopped end `cancelled` (not checked), not failed, and no bake or retry waits for them; an
+ * instance id the TAT endpoint does not know refuses the run at plan time.
+ */
+export const TRUTHFUL_STATUS_PATCH = 'truthful-status';

@@ -12,7 +12,9 @@ import {
   MAINTENANCE_WINDOW_PATCH,
   OFFLINE_GRACE_PATCH,
   SCHEDULED_RUNS_PATCH,
+  RUN_VISIBILITY_PATCH,
   STEP_ROLES_PATCH,
+  TRUTHFUL_STATUS_PATCH,
 } from './patches.js';
 import type { RunbookInput } from './types.js';
 import { patched } from './versioning.js';
@@ -40,20 +42,35 @@ export interface RunPaths {
    * have `maintenanceWindow`; a continued run carries the window in its state.
    */
   maintenanceWindow: boolean;
+  /** Aborted runs end `aborted`, unchecked targets `cancelled`, unknown ids refuse the run. */
+  truthfulStatus: boolean;
+  /** The run keeps its search attributes current (engine/visibility.ts). */
+  runVisibility: boolean;
 }
 
 export function runPaths(input: RunbookInput): RunPaths {
   const checkInput = patched(CHECK_INPUT_PATCH);
   const definitionOnce = checkInput && patched(DEFINITION_ONCE_PATCH);
+  // The order is the order of the markers in a history: a new patch goes last.
+  const stepRoles = patched(STEP_ROLES_PATCH);
+  const offlineGrace150 = patched(OFFLINE_GRACE_PATCH);
+  const localCalls = patched(LOCAL_CALLS_PATCH);
+  const kindSplit = patched(KIND_SPLIT_PATCH);
+  const truthfulStatus = patched(TRUTHFUL_STATUS_PATCH);
+  const scheduledRuns = !input.resume && !!input.schedule && patched(SCHEDULED_RUNS_PATCH);
+  const maintenanceWindow =
+    !input.resume && !!input.rollout.maintenanceWindow && patched(MAINTENANCE_WINDOW_PATCH);
+  const runVisibility = patched(RUN_VISIBILITY_PATCH);
   return {
     checkInput,
     definitionOnce,
-    stepRoles: patched(STEP_ROLES_PATCH),
-    offlineGrace150: patched(OFFLINE_GRACE_PATCH),
-    localCalls: patched(LOCAL_CALLS_PATCH),
-    kindSplit: patched(KIND_SPLIT_PATCH),
-    scheduledRuns: !input.resume && !!input.schedule && patched(SCHEDULED_RUNS_PATCH),
-    maintenanceWindow:
-      !input.resume && !!input.rollout.maintenanceWindow && patched(MAINTENANCE_WINDOW_PATCH),
+    stepRoles,
+    offlineGrace150,
+    localCalls,
+    kindSplit,
+    scheduledRuns,
+    maintenanceWindow,
+    truthfulStatus,
+    runVisibility,
   };
 }

@@ -12,7 +12,7 @@ import { windowProblems } from './window.js';
 export class PlanRefusal extends Error {
   constructor(
     message: string,
-    readonly type: 'BadOptions' | 'NoTargets' | 'TargetsOffline',
+    readonly type: 'BadOptions' | 'NoTargets' | 'TargetsOffline' | 'UnknownTargets',
   ) {
     super(message);
   }
@@ -69,12 +69,26 @@ export interface Plan {
 /**
  * The plan of a run whose scripts run on `os`; throws a PlanRefusal when the run would not start.
  * Targets on the other OS are skipped (`unsupported OS`), like agents that are offline: a SHELL
- * script cannot run on Windows, nor a POWERSHELL or BAT one on Linux (TAT refuses the call).
+ * script cannot run on Windows, nor a POWERSHELL or BAT one on Linux (TAT refuses the call). With
+ * `refuseUnknown` (runs under the `truthful-status` patch, and `tatflow preview`), an instance id
+ * the TAT endpoint does not know at all (a typo) refuses the run, naming it; an offline agent stays
+ * a skip.
  */
-export function planRun(o: RolloutOptions, fleet: Fleet, os: MachineOs = 'Linux'): Plan {
+export function planRun(
+  o: RolloutOptions,
+  fleet: Fleet,
+  os: MachineOs = 'Linux',
+  rules: { refuseUnknown?: boolean } = {},
+): Plan {
   checkOptions(o);
   const { ids } = fleet;
   if (ids.length === 0) throw noTargets();
+  if (rules.refuseUnknown && fleet.unknown.length > 0)
+    throw new PlanRefusal(
+      `unknown instance id(s): ${fleet.unknown.join(', ')}: the TAT endpoint does not know them ` +
+        `(check the ids with \`tatflow instances\`)`,
+      'UnknownTargets',
+    );
   const away = new Set([...fleet.offline, ...fleet.unknown]);
   if (away.size > 0 && o.offline === 'refuse')
     throw new PlanRefusal(

@@ -12,6 +12,7 @@
 //   steps.ts      step roles (step, probe, health, rollback) and their saved-command keys
 //   scheduled.ts  runs a schedule started: the fire they are, a repeated DST fire skipped, the memo
 //   window.ts     the maintenance window the shapes ask at each batch boundary
+//   visibility.ts the run's search attributes (runbook, status, progress) for `tatflow runs`
 
 import * as wf from '@temporalio/workflow';
 import { Canceller } from './abort.js';
@@ -28,6 +29,7 @@ import { runBatches, runWindow } from './shapes.js';
 import { initialState, resumedState } from './state.js';
 import { stepsOf, type RunnableSteps } from './steps.js';
 import type { RolloutState, RunbookDefinition, RunbookInput } from './types.js';
+import { RunVisibility } from './visibility.js';
 import { WaveRunner } from './wave.js';
 import { openWindow, settledStatus, WindowGuard } from './window.js';
 
@@ -41,6 +43,7 @@ export class Rollout {
   private readonly waves: WaveRunner;
   private readonly scheduled: ScheduledRun;
   private readonly window: WindowGuard;
+  private readonly visibility: RunVisibility;
 
   constructor(
     def: RunbookDefinition,
@@ -62,12 +65,14 @@ export class Rollout {
     this.scheduled = new ScheduledRun(input, this.state, paths);
     openWindow(this.state, input, paths);
     this.window = new WindowGuard(this.ctx);
+    this.visibility = new RunVisibility(input, this.state, this.ctx.acts, paths.runVisibility);
   }
 
   /** Runs the rollout to its end; throws a non-retryable failure naming the reason when it fails. */
   async run(): Promise<RolloutState> {
     const { state, ctx: run } = this;
     if (this.scheduled.skipsRepeatedFire()) return this.finish(undefined);
+    const visible = this.visibility.watch();
     const polling = run.tracker.run();
     const aborting = this.canceller.watchAbort();
     let cancelled: unknown;
@@ -117,7 +122,8 @@ export class Rollout {
     } finally {
       this.canceller.stop();
       run.tracker.stop();
-      await Promise.all([polling, aborting]);
+      this.visibility.stop();
+      await Promise.all([polling, aborting, visible]);
     }
     if (continued) {
       await wf.condition(wf.allHandlersFinished);
@@ -143,6 +149,7 @@ export class Rollout {
         opts,
         { ids, offline: status.offline, unknown: status.unknown, windows: status.windows ?? [] },
         definitionOs(this.ctx.def),
+        { refuseUnknown: this.ctx.truthful },
       );
       ledger.adopt(plan.targets);
       this.state.maxErrors = plan.maxErrors;
@@ -170,14 +177,17 @@ export class Rollout {
     );
     if (reason && badRollback.length > 0)
       reason += `; rollback failed on ${badRollback.length} target(s): ${badRollback.map((t) => t.id).join(', ')}`;
-    state.status = reason ? 'failed' : settledStatus(state);
+    // Runs under `truthful-status` end `aborted` when someone (or a cancellation) aborted them.
+    const aborted = !!a && this.ctx.truthful;
+    state.status = reason ? (aborted ? 'aborted' : 'failed') : settledStatus(state);
     if (reason) state.reason = reason;
     this.scheduled.record();
+    this.visibility.publish();
     if (cancelled) throw cancelled;
     if (reason)
       throw wf.ApplicationFailure.create({
         message: reason,
-        type: 'RunFailed',
+        type: aborted ? 'RunAborted' : 'RunFailed',
         nonRetryable: true,
         details: [summarize(state)],
       });

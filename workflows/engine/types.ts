@@ -205,6 +205,8 @@ export type RunStatus =
   | 'rolling back'
   | 'succeeded'
   | 'failed'
+  /** Rejected at a gate, aborted, or cancelled (`aborted` says by whom and why). */
+  | 'aborted'
   /** A fire of a schedule that did nothing: the second pass of a repeated wall time (`note` says). */
   | 'skipped'
   /** Ended without a failure, with targets left because the maintenance window closed (`note` says). */

@@ -40,7 +40,10 @@ export class WaveRunner {
       if (alive.length === 0) break;
       alive = await this.runTargetStep(batch, declared, step, alive);
     }
-    if (alive.length > 0 && !state.aborted) {
+    if (this.run.truthful && alive.length > 0 && this.run.stopped()) {
+      // Stopped before the health check (a breach, an abort): the targets are not verified.
+      if (this.steps.health) alive = this.notChecked(alive, alive);
+    } else if (alive.length > 0 && !state.aborted) {
       if (opts.bakeSeconds) await wf.sleep(opts.bakeSeconds * 1000);
       if (this.steps.health) alive = await this.healthCheck(batch, this.steps.health, alive);
     }
@@ -118,15 +121,31 @@ export class WaveRunner {
   private async healthCheck(batch: BatchState, step: RunnableStep, targets: string[]): Promise<string[]> {
     const hc = this.run.def.healthCheck!;
     const on = hc.onInstance ? [hc.onInstance] : targets;
+    const truthful = this.run.truthful;
     let failing = on;
     let last = new Map<string, TaskResult>();
+    /** Every check's last result per target (truthful runs: a target never checked is not failed). */
+    const seen = new Map<string, TaskResult>();
     for (let attempt = 0; attempt <= (hc.retries ?? 0) && failing.length > 0; attempt++) {
+      if (truthful && this.run.stopped()) break;
       if (attempt > 0) await wf.sleep(seconds(hc.intervalSeconds, 10));
+      if (truthful && this.run.stopped()) break;
       if (this.run.state.aborted) return targets; // not verified, like a target aborted before its check
       last = await this.dispatcher.runStep(batch, step, failing);
+      for (const [id, r] of last) seen.set(id, r);
       failing = failing.filter((id) => last.get(id)?.outcome !== 'succeeded');
     }
     if (failing.length === 0) return targets;
+    if (truthful) {
+      // A stop (breach, abort) kept the check from running on some: those are not checked; a
+      // target whose last check ran and failed is unhealthy.
+      if (hc.onInstance && !seen.has(hc.onInstance)) return this.notChecked(targets, targets);
+      const unchecked = failing.filter((id) => !seen.has(id));
+      if (unchecked.length > 0) targets = this.notChecked(targets, unchecked);
+      failing = failing.filter((id) => seen.has(id));
+      last = new Map([...failing].map((id) => [id, seen.get(id)!]));
+      if (failing.length === 0) return targets;
+    }
     if (hc.onInstance) {
       const r = last.get(hc.onInstance);
       this.run.ledger.breach(
@@ -136,5 +155,13 @@ export class WaveRunner {
     }
     this.run.ledger.unhealthy(batch, failing, last);
     return targets.filter((id) => !failing.includes(id));
+  }
+
+  /** `unchecked` end `cancelled` (not health-checked: the run stopped); the rest of `targets` go on. */
+  private notChecked(targets: string[], unchecked: string[]): string[] {
+    const s = this.run.state;
+    const why = s.aborted ? `aborted by ${s.aborted.by}` : `the run stopped (${s.reason ?? 'stopped'})`;
+    this.run.ledger.notChecked(unchecked, why);
+    return targets.filter((id) => !unchecked.includes(id));
   }
 }
