@@ -5,7 +5,7 @@
 //             a worker that died mid-call is noticed in 15 s), retried with back-off for 30 min in
 //             all (a TAT outage up to that long is waited out; refusals fail at once)
 //   short     the short calls (saved commands, agent status, targets, deleting commands, open
-//             invocations) as local activities: no task queue round trip, no workflow task of their
+//             invocations, what the worker says for the run's search attributes) as local activities: no task queue round trip, no workflow task of their
 //             own; each attempt ≤ 2 min, retried for 30 min in all. They are safe to run again from
 //             the start (a worker that died mid-call leaves nothing they would do twice).
 //   polling   waits on remote tasks: each attempt ≤ 25 h (a task may run 24 h), heartbeat 15 s,

@@ -65,7 +65,7 @@ export class Rollout {
     this.scheduled = new ScheduledRun(input, this.state, paths);
     openWindow(this.state, input, paths);
     this.window = new WindowGuard(this.ctx);
-    this.visibility = new RunVisibility(input, this.state, this.ctx.acts, paths.runVisibility);
+    this.visibility = new RunVisibility(input, this.state, this.ctx.short, paths.runVisibility);
   }
 
   /** Runs the rollout to its end; throws a non-retryable failure naming the reason when it fails. */

@@ -57,7 +57,8 @@ export class RunVisibility {
   constructor(
     private readonly input: RunbookInput,
     private readonly state: RolloutState,
-    private readonly acts: Activities,
+    /** The run's short calls (local activities under `local-calls`). */
+    private readonly short: Activities['short'],
     /** The run takes the `run-visibility` path (engine/paths.ts). */
     private readonly on: boolean,
   ) {}
@@ -74,7 +75,7 @@ export class RunVisibility {
 
   private async keepCurrent(): Promise<void> {
     if (!this.on) return;
-    const { account, searchAttributes } = await this.acts.calls.runVisibility();
+    const { account, searchAttributes } = await this.short.runVisibility();
     if (!searchAttributes) return;
     this.publishing = true;
     const info = wf.workflowInfo();
