@@ -13,7 +13,7 @@ import { checkParams, paramsGiven } from '../runbook-params.js';
 import { DEFAULT_CATCHUP_SECONDS, OVERLAPS, type Overlap } from '../schedules/definition.js';
 import { whenText } from '../schedules/render.js';
 import { applyMirror, planMirror, readInvokers, type MirrorItem } from '../schedules/mirror.js';
-import { engineOptions, engineSettings, type EngineFlags } from '../settings.js';
+import { credentialsOption, engineOptions, engineSettings, type EngineFlags } from '../settings.js';
 import { renderTable } from '../table.js';
 import { connectClient } from '../temporal-client.js';
 
@@ -60,9 +60,11 @@ function render(plan: MirrorItem[], dryRun: boolean): string {
 
 export function mirrorCommand(registry: Registry): Command {
   const rollingOnly = new RunbookRegistry([registry.require('rollingCommand')]);
-  const cmd = engineOptions(
-    new Command('mirror-invokers').description(
-      'Make a rollingCommand schedule of each TAT invoker of the endpoint (tatd, or Tencent Cloud without --tat-endpoint): same command, instances and crontab (Asia/Shanghai), plus the rollout options given here',
+  const cmd = credentialsOption(
+    engineOptions(
+      new Command('mirror-invokers').description(
+        'Make a rollingCommand schedule of each TAT invoker of the endpoint (tatd, or Tencent Cloud without --tat-endpoint): same command, instances and crontab (Asia/Shanghai), plus the rollout options given here',
+      ),
     ),
   );
   return runOptions(cmd, rollingOnly, { runbookArgument: false })

@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -416,6 +416,14 @@ describe('mirror-invokers', () => {
 
     const dry = await mirror('--dry-run');
     assert.match(dry, /dry run, nothing changed: 3 to create, 0 to update, 0 unchanged, 0 skipped/);
+    // --credentials-file comes before the environment's key pair (good here): a wrong key in it fails.
+    const wrong = join(dir, 'wrong-credentials.json');
+    writeFileSync(wrong, JSON.stringify({ secretId: ACCOUNT.secretId, secretKey: 'not-the-key' }), {
+      mode: 0o600,
+    });
+    const refused = await tatflow(['schedule', 'mirror-invokers', '--dry-run', '--credentials-file', wrong]);
+    assert.notEqual(refused.code, 0, refused.out);
+    assert.match(refused.err, /AuthFailure|signature/i);
     for (const id of [nightly, once, off]) {
       const r = await tatflow(['schedule', 'describe', id]);
       assert.match(r.err, /no schedule named/, 'a dry run creates nothing');
