@@ -180,7 +180,7 @@ export const StatusJson = z.strictObject({
   batches: z.array(
     z.strictObject({
       batch: z.number().int(),
-      status: z.enum(['pending', 'running', 'healthy', 'failed', 'skipped']),
+      status: z.enum(['pending', 'running', 'healthy', 'failed', 'cancelled', 'skipped']),
       targets: z.array(z.string()),
       startedAt: z.string().nullable(),
       endedAt: z.string().nullable(),
@@ -231,7 +231,7 @@ export const RunsJson = z.strictObject({
       startedAt: z.string(),
       endedAt: z.string().nullable(),
       ageSeconds: z.number().int(),
-      /** Temporal's own execution status (`Running`, `Completed`, `Failed`, `Canceled` …). */
+      /** Temporal's own execution status (`RUNNING`, `COMPLETED`, `FAILED`, `CANCELLED` …). */
       temporalStatus: z.string(),
     }),
   ),

@@ -3,13 +3,13 @@
 // default queue for the built-in ones, a runbook file's own for its runbooks. One SDK Worker per
 // queue, sharing the connection and the workflow bundle.
 
-import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivitiesConfig, type InvokeHooks } from '../activities/index.js';
 import type { RunbookRegistry } from '../workflows/registry.js';
 import { bundleRunbooks } from './bundle.js';
 import { definitionActivities } from './definitions.js';
 import { loadRunbooks } from './runbook-files.js';
-import { ensureRunSearchAttributes } from './search-attributes.js';
+import { registerRunSearchAttributes } from './search-attributes.js';
 
 export const DEFAULT_TASK_QUEUE = 'tatflow';
 
@@ -47,13 +47,15 @@ export async function startWorker(c: WorkerConfig): Promise<RunningWorker> {
   const taskQueues = runbooks.taskQueues(c.taskQueue);
   const connection = await NativeConnection.connect({ address: c.temporalAddress });
   try {
-    // Runs set and upsert them (workflows/engine/visibility.ts): the namespace must have them.
-    await ensureRunSearchAttributes(connection.operatorService, c.namespace);
+    // Runs set and upsert them (workflows/engine/visibility.ts): the namespace must have them. A
+    // namespace that cannot take them is a warning: the runs then set none.
+    const attributes = await registerRunSearchAttributes(connection.operatorService, c.namespace);
+    if (!attributes.ok) Runtime.instance().logger.warn(attributes.why);
     const workflowBundle = c.workflowBundle ?? (await bundleRunbooks(c.runbooks));
     // One set of activities for every queue: the process's rate lanes are shared by all its runs.
     const activities = {
       ...createActivities(c.tat, {
-        searchAttributes: true,
+        searchAttributes: attributes.ok,
         ...(c.invokeHooks ? { invoke: c.invokeHooks } : {}),
       }),
       ...definitionActivities(runbooks),

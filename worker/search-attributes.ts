@@ -52,3 +52,29 @@ export async function ensureRunSearchAttributes(
   }
   return names;
 }
+
+/**
+ * Like `ensureRunSearchAttributes`, for the worker and `tatflow run`: a namespace that cannot take
+ * them (no operator rights, a Temporal service without the operator call, no free slot of a type)
+ * is not a reason to stop. Runs then set none and `tatflow runs` does not list them; `why` says so
+ * and how to register them by hand.
+ */
+export async function registerRunSearchAttributes(
+  operator: OperatorService,
+  namespace: string,
+): Promise<{ ok: true } | { ok: false; why: string }> {
+  try {
+    await ensureRunSearchAttributes(operator, namespace);
+    return { ok: true };
+  } catch (e) {
+    const names = RUN_ATTRIBUTE_DEFINITIONS.map((d) => `${d.name} (${d.type})`).join(', ');
+    return {
+      ok: false,
+      why:
+        `the runs' search attributes could not be registered in namespace ${namespace}: ` +
+        `${(e as Error).message}. Runs will set none and \`tatflow runs\` will not list them; ` +
+        `register ${names} (e.g. \`temporal operator search-attribute create --namespace ${namespace} ` +
+        `--name TatflowRunbook --type Keyword\`), then restart the worker`,
+    };
+  }
+}

@@ -2,7 +2,6 @@
 // cannot answer: `status` says why (client/run-health.ts), and `abort` terminates it with the
 // reason, since an update can no longer reach it.
 
-import { userInfo } from 'node:os';
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { Command } from 'commander';
 import {
@@ -15,6 +14,7 @@ import {
   type GateDecision,
 } from '../../workflows/engine/messages.js';
 import { printJson } from '../json-output.js';
+import { loginName } from '../login-name.js';
 import { renderStatus } from '../progress.js';
 import { stuckMessage, stuckRun } from '../run-health.js';
 import { stateJson } from '../runs/state-json.js';
@@ -103,7 +103,7 @@ export function controlCommands(): Command[] {
       const client = await connectClient(temporalSettings(flags));
       const handle = await runHandle(client, runId);
       const decision: GateDecision = {
-        by: flags.by ?? userInfo().username,
+        by: flags.by ?? loginName(),
         ...(flags.comment ? { comment: flags.comment } : {}),
       };
       const stuck = await stuckRun(client, handle);

@@ -2,7 +2,6 @@
 // live). It needs no TAT credentials: the worker calls the TAT API, the CLI only Temporal.
 
 import { randomBytes } from 'node:crypto';
-import { userInfo } from 'node:os';
 import {
   ApplicationFailure,
   CancelledFailure,
@@ -16,9 +15,10 @@ import { progressQuery } from '../../workflows/engine/messages.js';
 import type { RolloutState } from '../../workflows/engine/types.js';
 import { RUN_ATTRIBUTES } from '../../workflows/engine/visibility.js';
 import { builtInRunbooks, type RunbookRegistry } from '../../workflows/registry.js';
-import { ensureRunSearchAttributes } from '../../worker/search-attributes.js';
+import { registerRunSearchAttributes } from '../../worker/search-attributes.js';
 import { confirmDevReboot } from '../dev-guard.js';
 import { printJson } from '../json-output.js';
+import { loginName } from '../login-name.js';
 import { ProgressView, renderStatus } from '../progress.js';
 import { stateJson } from '../runs/state-json.js';
 import { runbooksHelp } from '../runbook-help.js';
@@ -140,17 +140,22 @@ export function runCommand(registry: RunbookRegistry = builtInRunbooks): Command
         await confirmDevReboot(registry.require(runbook), input.params, s.temporalAddress, !!flags.yes);
         const client = await connectClient(s);
         // `tatflow runs` lists runs by these (workflows/engine/visibility.ts); the run keeps them current.
-        await ensureRunSearchAttributes(client.connection.operatorService, s.namespace);
+        const attributes = await registerRunSearchAttributes(client.connection.operatorService, s.namespace);
+        if (!attributes.ok) process.stderr.write(`warning: ${attributes.why}\n`);
         const id = flags.id ?? newRunId(runbook);
         const handle = await client.workflow.start(runbook, {
           taskQueue: registry.taskQueue(runbook, s.taskQueue),
           workflowId: id,
           args: [input],
-          typedSearchAttributes: [
-            { key: RUN_ATTRIBUTES.runbook, value: runbook },
-            { key: RUN_ATTRIBUTES.startedBy, value: flags.by ?? userInfo().username },
-            { key: RUN_ATTRIBUTES.status, value: 'planning' },
-          ],
+          ...(attributes.ok
+            ? {
+                typedSearchAttributes: [
+                  { key: RUN_ATTRIBUTES.runbook, value: runbook },
+                  { key: RUN_ATTRIBUTES.startedBy, value: flags.by ?? loginName() },
+                  { key: RUN_ATTRIBUTES.status, value: 'planning' },
+                ],
+              }
+            : {}),
         });
         if (!flags.json)
           process.stdout.write(`run ${id} started (${runbook}); see it with: tatflow status ${id}\n`);

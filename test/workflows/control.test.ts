@@ -205,6 +205,32 @@ test('abort mid-batch cancels the invocations, leaves no remote process, and rol
   assert.equal(Object.values(s.targets).filter((t) => t.phase === 'skipped').length, 3);
 });
 
+test('abort during a bake ends the bake at once: the unchecked target is cancelled, not failed', async () => {
+  // An hour's bake: only the abort can end this run within the test's time.
+  const h = await e.start(
+    'rollingCommand',
+    { command: { content: 'true' }, healthCheck: { command: { content: 'true' } } },
+    { shape: { kind: 'batches', batches: [1, 4] }, bakeSeconds: 3600 },
+  );
+  await e.waitProgress(
+    h,
+    (p) => {
+      const first = p.batches[0]?.targets[0];
+      return !!first && p.targets[first]!.status === 'SUCCESS';
+    },
+    'batch 1 ran its step (and bakes)',
+  );
+  await h.executeUpdate(abortUpdate, { args: [{ by: 'erin', comment: 'bad canary' }] });
+  assert.match(await runFailure(h), /aborted by erin: bad canary/);
+  const s = await e.progress(h);
+  const first = s.batches[0]!.targets[0]!;
+  assert.equal(s.targets[first]!.outcome, 'cancelled');
+  assert.match(s.targets[first]!.reason ?? '', /not health-checked/);
+  assert.equal(s.batches[0]!.status, 'cancelled');
+  assert.equal(s.errors, 0, 'nothing counted against the budget');
+  assert.equal(s.batches[1]!.status, 'skipped');
+});
+
 test('cancelling the workflow cleans up like abort: no remote process is left', async () => {
   const marker = `sleep 98${String(Date.now()).slice(-5)}2`;
   const h = await e.start(

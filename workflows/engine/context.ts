@@ -28,6 +28,8 @@ export class RunContext {
   readonly kindSplit: boolean;
   /** Aborted runs end `aborted`, unchecked targets `cancelled`, unknown ids refuse the run. */
   readonly truthful: boolean;
+  /** A stop ends a bake or a wait between health-check attempts (runs begun before: waited out). */
+  readonly stopEndsWaits: boolean;
 
   constructor(
     readonly def: RunbookDefinition,
@@ -39,6 +41,7 @@ export class RunContext {
     this.localCalls = paths.localCalls;
     this.kindSplit = paths.kindSplit;
     this.truthful = paths.truthfulStatus;
+    this.stopEndsWaits = paths.stopEndsWaits;
     this.tracker = new TaskTracker(
       this.acts,
       this.opts.region,
@@ -63,6 +66,12 @@ export class RunContext {
 
   stopped(): boolean {
     return !!this.state.reason || !!this.state.aborted;
+  }
+
+  /** Waits `ms` (a bake, a health check's retry interval), or until the run stops. */
+  async wait(ms: number): Promise<void> {
+    if (this.stopEndsWaits) await wf.condition(() => this.stopped(), ms);
+    else await wf.sleep(ms);
   }
 
   historyTooLong(): boolean {

@@ -65,7 +65,14 @@ export const RUN_VISIBILITY_PATCH = 'run-visibility';
 /**
  * Status that tells the truth (rollout.ts, wave.ts, planning.ts): a rejected or aborted run ends `aborted` (a
  * `RunAborted` failure), not `failed`; targets whose health check was never dispatched because the
- * run stopped end `cancelled` (not checked), not failed, and no bake or retry waits for them; an
+ * run stopped end `cancelled` (not checked), not failed, and no health-check retry waits for them; an
  * instance id the TAT endpoint does not know refuses the run at plan time.
  */
 export const TRUTHFUL_STATUS_PATCH = 'truthful-status';
+
+/**
+ * A stop ends a wait (wave.ts, context.ts `wait`): an abort or breach during a bake or between
+ * health-check attempts ends that wait at once, instead of after its whole length (a 30-minute
+ * bake held an abort for 30 minutes).
+ */
+export const STOP_ENDS_WAITS_PATCH = 'stop-ends-waits';

@@ -14,6 +14,7 @@ import {
   SCHEDULED_RUNS_PATCH,
   RUN_VISIBILITY_PATCH,
   STEP_ROLES_PATCH,
+  STOP_ENDS_WAITS_PATCH,
   TRUTHFUL_STATUS_PATCH,
 } from './patches.js';
 import type { RunbookInput } from './types.js';
@@ -46,6 +47,8 @@ export interface RunPaths {
   truthfulStatus: boolean;
   /** The run keeps its search attributes current (engine/visibility.ts). */
   runVisibility: boolean;
+  /** A stop (abort, breach) ends a bake or a wait between health-check attempts at once. */
+  stopEndsWaits: boolean;
 }
 
 export function runPaths(input: RunbookInput): RunPaths {
@@ -61,6 +64,7 @@ export function runPaths(input: RunbookInput): RunPaths {
   const maintenanceWindow =
     !input.resume && !!input.rollout.maintenanceWindow && patched(MAINTENANCE_WINDOW_PATCH);
   const runVisibility = patched(RUN_VISIBILITY_PATCH);
+  const stopEndsWaits = patched(STOP_ENDS_WAITS_PATCH);
   return {
     checkInput,
     definitionOnce,
@@ -72,5 +76,6 @@ export function runPaths(input: RunbookInput): RunPaths {
     maintenanceWindow,
     truthfulStatus,
     runVisibility,
+    stopEndsWaits,
   };
 }

@@ -234,7 +234,8 @@ export interface ScheduledState {
 export interface BatchState {
   index: number;
   targets: string[];
-  status: 'pending' | 'running' | 'healthy' | 'failed' | 'skipped';
+  /** `cancelled`: every target that started ended cancelled (an abort, or a stop before the check). */
+  status: 'pending' | 'running' | 'healthy' | 'failed' | 'cancelled' | 'skipped';
   startedAt?: string;
   endedAt?: string;
 }

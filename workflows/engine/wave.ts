@@ -2,7 +2,6 @@
 // the probe, the steps in order (a target that does not succeed a step stops there), a reboot's
 // wait for the agent, the bake time, the health check with its retries; then the batch's verdict.
 
-import * as wf from '@temporalio/workflow';
 import type { TaskResult } from '../../activities/types.js';
 import { now, seconds, type RunContext } from './context.js';
 import type { Dispatcher } from './dispatch.js';
@@ -44,7 +43,7 @@ export class WaveRunner {
       // Stopped before the health check (a breach, an abort): the targets are not verified.
       if (this.steps.health) alive = this.notChecked(alive, alive);
     } else if (alive.length > 0 && !state.aborted) {
-      if (opts.bakeSeconds) await wf.sleep(opts.bakeSeconds * 1000);
+      if (opts.bakeSeconds) await this.run.wait(opts.bakeSeconds * 1000);
       if (this.steps.health) alive = await this.healthCheck(batch, this.steps.health, alive);
     }
     ledger.endWave(batch, alive);
@@ -56,7 +55,15 @@ export class WaveRunner {
       !state.reason &&
       !state.aborted &&
       results.every((t) => t.phase === 'done' && t.outcome === 'succeeded');
-    batch.status = healthy ? 'healthy' : results.some((t) => t.outcome) ? 'failed' : 'skipped';
+    // A label only (no decision reads it): a batch whose started targets all ended cancelled was
+    // not a failure.
+    batch.status = healthy
+      ? 'healthy'
+      : tried.length === 0
+        ? 'skipped'
+        : tried.every((t) => t.outcome === 'cancelled')
+          ? 'cancelled'
+          : 'failed';
     batch.endedAt = now();
     if (healthy) this.gates.resetProgressDeadline();
     this.run.changed();
@@ -128,7 +135,7 @@ export class WaveRunner {
     const seen = new Map<string, TaskResult>();
     for (let attempt = 0; attempt <= (hc.retries ?? 0) && failing.length > 0; attempt++) {
       if (truthful && this.run.stopped()) break;
-      if (attempt > 0) await wf.sleep(seconds(hc.intervalSeconds, 10));
+      if (attempt > 0) await this.run.wait(seconds(hc.intervalSeconds, 10));
       if (truthful && this.run.stopped()) break;
       if (this.run.state.aborted) return targets; // not verified, like a target aborted before its check
       last = await this.dispatcher.runStep(batch, step, failing);
