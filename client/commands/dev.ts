@@ -22,6 +22,7 @@ import { createTatClient, type TatClient } from '../../tat/node/client.js';
 import { installTemporalLogger } from '../../temporal/logging.js';
 import { DEFAULT_TASK_QUEUE, startWorker } from '../../worker/main.js';
 import type { RunbookInput } from '../../workflows/engine/types.js';
+import { RUN_ATTRIBUTES } from '../../workflows/engine/visibility.js';
 import { parseFlags } from '../flags.js';
 import { renderStatus } from '../progress.js';
 import { onShutdown } from '../shutdown.js';
@@ -257,6 +258,12 @@ export function devCommand(): Command {
           taskQueue: TASK_QUEUE,
           workflowId: runId,
           args: [input],
+          // The worker registered these in the dev server's namespace (worker/search-attributes.ts).
+          typedSearchAttributes: [
+            { key: RUN_ATTRIBUTES.runbook, value: 'rollingAppUpdate' },
+            { key: RUN_ATTRIBUTES.startedBy, value: 'tatflow dev (demo)' },
+            { key: RUN_ATTRIBUTES.status, value: 'planning' },
+          ],
         });
         const { state, error } = await follow(handle);
         if (state) say(`\n${renderStatus(runId, state)}`);
