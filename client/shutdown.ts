@@ -1,6 +1,7 @@
-// Graceful stop on SIGINT/SIGTERM: run the closer once, then exit. A stop is bounded: when the
-// closer has not finished within `boundMs`, the process exits anyway (with status 1), so a hung
-// close never leaves a process holding its port and its agents.
+// Graceful stop on SIGINT, SIGTERM and SIGHUP (a closed terminal sends SIGHUP, whose default would
+// end the process at once and leave what it started running): run the closer once, then exit. A
+// stop is bounded: when the closer has not finished within `boundMs`, the process exits anyway
+// (with status 1), so a hung close never leaves a process holding its port and its agents.
 
 export function onShutdown(close: () => Promise<void>, boundMs = 15_000): void {
   let closing = false;
@@ -20,4 +21,5 @@ export function onShutdown(close: () => Promise<void>, boundMs = 15_000): void {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  process.on('SIGHUP', stop);
 }

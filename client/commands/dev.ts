@@ -166,6 +166,8 @@ export function devCommand(): Command {
           uiPort: flags.temporalUiPort,
           dbFile: join(dataDir, 'temporal.sqlite'),
           onLine: (l) => temporalLog.write(`${l}\n`),
+          // Killed (SIGKILL, a crash), this process still takes the server down with it.
+          exitWithParent: true,
         });
         closers.push(() => server.stop());
         temporalAddress = server.address;

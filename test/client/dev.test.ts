@@ -204,7 +204,9 @@ describe('tatflow dev', () => {
       assert.ok(!/WARN|Failing workflow task/.test(out + err), out + err);
       assert.ok(existsSync(join(data, 'dev.lock')));
     } finally {
-      if (dev.exitCode === null) dev.kill('SIGINT');
+      // A closed terminal (SIGHUP) stops it as Ctrl-C (SIGINT) does: one handler for both
+      // (client/shutdown.ts); by default SIGHUP would end it at once and leave Temporal running.
+      if (dev.exitCode === null) dev.kill('SIGHUP');
     }
     assert.equal(await exited, 0, err);
     assert.equal(existsSync(join(data, 'dev.lock')), false, 'the lock is gone');
