@@ -2,6 +2,7 @@
 // (docs/tat-api-reference.md, "Actions" "Execution"). An invocation's status is folded from its
 // tasks here, and a task's output is read at most 24 KB per task in SQL.
 
+import { newestFirst } from './paging.js';
 import { sql } from 'kysely';
 import {
   TatError,
@@ -62,14 +63,7 @@ export async function describeInvocations(ctx: CallContext, req: RequestOf<'Desc
       q = q.where('instance_kind', 'in', f.Values);
     }
   }
-  const { count } = await q.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
-  const rows = await q
-    .selectAll()
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute();
+  const { total, rows } = await newestFirst(q, page);
   const tasks = rows.length
     ? await ctx.server.db
         .selectFrom('tasks')
@@ -122,7 +116,7 @@ export async function describeInvocations(ctx: CallContext, req: RequestOf<'Desc
       OutputCOSKeyPrefix: r.cos_key_prefix,
     };
   });
-  return { TotalCount: Number(count), InvocationSet };
+  return { TotalCount: total, InvocationSet };
 }
 
 const TASK_FILTERS = {

@@ -7,6 +7,7 @@
 // actions answer the same whether Temporal is up or not. What a fire does is
 // server/invokers/fire.ts.
 
+import { newestFirst } from './paging.js';
 import {
   LIMITS,
   TatError,
@@ -231,17 +232,10 @@ export async function describeInvokers(ctx: CallContext, req: RequestOf<'Describ
       q = q.where('type', 'in', f.Values);
     }
   }
-  const { count } = await q.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
-  const rows = await q
-    .selectAll()
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute();
+  const { total, rows } = await newestFirst(q, page);
   const now = ctx.server.now();
   const templates = await templatesOf(ctx, rows);
-  return { TotalCount: Number(count), InvokerSet: rows.map((r) => invokerOut(r, now, templates)) };
+  return { TotalCount: total, InvokerSet: rows.map((r) => invokerOut(r, now, templates)) };
 }
 
 export async function modifyInvoker(ctx: CallContext, req: RequestOf<'ModifyInvoker'>) {

@@ -6,6 +6,7 @@
 // hash. The machine side (RegisterInstance) is in registration.ts, the instances a code made in
 // managed-instances.ts.
 
+import { newestFirst } from './paging.js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import {
@@ -142,16 +143,9 @@ export async function describeRegisterCodes(ctx: CallContext, req: RequestOf<'De
     if (ids.length === 0) return { TotalCount: 0, RegisterCodeSet: [] };
     q = q.where('id', 'in', ids);
   }
-  const { count } = await q.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
-  const rows = await q
-    .selectAll()
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute();
+  const { total, rows } = await newestFirst(q, page);
   const now = ctx.server.now();
-  return { TotalCount: Number(count), RegisterCodeSet: rows.map((r) => codeOut(r, now)) };
+  return { TotalCount: total, RegisterCodeSet: rows.map((r) => codeOut(r, now)) };
 }
 
 /** The codes named, all of them in the caller's account and region, or an error naming the rest. */
